@@ -1,0 +1,1 @@
+"""I/O and wiring: archives (S3, local), alpaca-py mapping, executor, settings, CLI."""

@@ -1,0 +1,42 @@
+"""Write side of the trade ledger: models, events, the Ledger aggregate and its service.
+
+Imports neither ``projections`` nor ``adapters``; does no I/O of its own (persistence is
+eventsourcing's, chosen by configuration).
+"""
+
+from ledger_domain.aggregate import Ledger, replay
+from ledger_domain.application import LedgerApplication
+from ledger_domain.errors import (
+    ExecutionConflictError,
+    InvalidEventStreamError,
+    InvalidFillError,
+    LedgerClosedError,
+    LedgerError,
+)
+from ledger_domain.fill_input import WEIGHT_TOLERANCE
+from ledger_domain.inputs import OrderResult, QuoteModel, RebalancePlan, RebalancePlanItem
+from ledger_domain.models import TradeLedger, TradeLedgerEntry
+from ledger_domain.records import from_record, to_record
+from ledger_domain.service import TradeLedgerService, replay_ledger
+
+__all__ = [
+    "WEIGHT_TOLERANCE",
+    "ExecutionConflictError",
+    "InvalidEventStreamError",
+    "InvalidFillError",
+    "Ledger",
+    "LedgerApplication",
+    "LedgerClosedError",
+    "LedgerError",
+    "OrderResult",
+    "QuoteModel",
+    "RebalancePlan",
+    "RebalancePlanItem",
+    "TradeLedger",
+    "TradeLedgerEntry",
+    "TradeLedgerService",
+    "from_record",
+    "replay",
+    "replay_ledger",
+    "to_record",
+]

@@ -1,0 +1,265 @@
+"""The Ledger aggregate: one per run, its history a stream of immutable, versioned events.
+
+A fill is recorded per execution (a partially filled order is several events); the guide's
+per-order ``TradeLedgerEntry`` is derived from them. Every invariant is checked before an
+event is triggered, so a refused fill leaves the ledger exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from ledger_domain.errors import ExecutionConflictError, InvalidEventStreamError, LedgerClosedError
+from ledger_domain.fill_input import FillFacts
+from ledger_domain.models import Direction, TradeLedger, TradeLedgerEntry
+from ledger_domain.money import ZERO, average_price, exact_sum, exact_value
+
+
+class OrderFills:
+    """Running state of one order: its executions folded into the guide's entry."""
+
+    __slots__ = ("_entry", "executions", "first", "last", "quantity", "value")
+
+    def __init__(self, first: Ledger.FillRecorded) -> None:
+        self.first = first
+        self.last = first
+        self.executions: list[str] = []
+        self.quantity = ZERO
+        self.value = ZERO
+        self._entry: TradeLedgerEntry | None = None
+
+    def add(self, fill: Ledger.FillRecorded) -> None:
+        self.last = fill
+        self.executions.append(fill.execution_id)
+        self.quantity = exact_sum(self.quantity, fill.quantity)
+        self.value = exact_sum(self.value, exact_value(fill.quantity, fill.price))
+        self._entry = None
+
+    def entry(self) -> TradeLedgerEntry:
+        """The derived entry, cached until the next execution of this order."""
+        if self._entry is None:
+            last = self.last
+            weights = last.strategy_weights
+            price = (
+                last.price
+                if len(self.executions) == 1
+                else average_price(self.value, self.quantity)
+            )
+            self._entry = TradeLedgerEntry.model_construct(
+                order_id=last.order_id,
+                symbol=last.symbol,
+                direction=cast(Direction, last.direction),
+                filled_qty=self.quantity,
+                fill_price=price,
+                bid_at_fill=last.bid,
+                ask_at_fill=last.ask,
+                fill_timestamp=last.fill_time,
+                order_type=last.order_type,
+                strategy_names=list(weights),
+                strategy_weights=dict(weights) if weights else None,
+                correlation_id=self.first.correlation_id,
+                execution_ids=list(self.executions),
+                trade_value=self.value,
+            )
+        return self._entry
+
+
+def _fingerprint(
+    symbol: str, direction: str, quantity: Decimal, price: Decimal, order_id: str
+) -> tuple[Any, ...]:
+    return (order_id, symbol, direction, quantity, price)
+
+
+class Ledger(Aggregate):
+    """A run's ledger. Opened once, fills recorded, closed; nothing after close."""
+
+    class Opened(Aggregate.Created):
+        """The run began: its correlation id (may come with the first fill) and open time."""
+
+        class_version = 1
+        correlation_id: str | None
+        opened_at: datetime
+
+    class FillRecorded(Aggregate.Event):
+        """One execution of one order, with the quote of that moment and its attribution."""
+
+        class_version = 1
+        order_id: str
+        execution_id: str
+        symbol: str
+        direction: str
+        quantity: Decimal
+        price: Decimal
+        bid: Decimal | None
+        ask: Decimal | None
+        quote_time: datetime | None
+        fill_time: datetime
+        order_type: str
+        strategy_weights: dict[str, Decimal]
+        correlation_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._apply_fill(self)
+
+    class Closed(Aggregate.Event):
+        """The run ended; the history is final."""
+
+        class_version = 1
+        closed_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.closed_at = self.closed_at
+
+    def __init__(self, correlation_id: str | None, opened_at: datetime) -> None:
+        self.correlation_id = correlation_id
+        self.opened_at = opened_at
+        self.closed_at: datetime | None = None
+        self.orders: dict[str, OrderFills] = {}
+        self.fingerprints: dict[str, tuple[Any, ...]] = {}
+        self.buy_value = ZERO
+        self.sell_value = ZERO
+
+    @property
+    def ledger_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    def record_fill(self, facts: FillFacts) -> bool:
+        """Record one execution; ``False`` when this exact execution is already recorded."""
+        if self.is_closed:
+            raise LedgerClosedError(self.ledger_id)
+        fingerprint = _fingerprint(
+            facts.symbol, facts.direction, facts.quantity, facts.price, facts.order_id
+        )
+        seen = self.fingerprints.get(facts.execution_id)
+        if seen is not None:
+            if seen != fingerprint:
+                raise ExecutionConflictError(facts.execution_id, _difference(seen, fingerprint))
+            return False
+        self._check_order_consistency(facts)
+        self.trigger_event(
+            self.FillRecorded,
+            order_id=facts.order_id,
+            execution_id=facts.execution_id,
+            symbol=facts.symbol,
+            direction=facts.direction,
+            quantity=facts.quantity,
+            price=facts.price,
+            bid=facts.quote.bid,
+            ask=facts.quote.ask,
+            quote_time=facts.quote.quoted_at,
+            fill_time=facts.fill_time,
+            order_type=facts.order_type,
+            strategy_weights=facts.strategy_weights,
+            correlation_id=facts.correlation_id,
+        )
+        return True
+
+    def _check_order_consistency(self, facts: FillFacts) -> None:
+        """Executions of one order share symbol and side; whole-order fills stand alone."""
+        order = self.orders.get(facts.order_id)
+        if order is None:
+            return
+        first = order.first
+        if (first.symbol, first.direction) != (facts.symbol, facts.direction):
+            raise ExecutionConflictError(
+                facts.execution_id,
+                f"order {facts.order_id} is {first.direction} {first.symbol}, "
+                f"not {facts.direction} {facts.symbol}",
+            )
+        whole_order = facts.order_id in (facts.execution_id, *order.executions)
+        if whole_order:
+            raise ExecutionConflictError(
+                facts.execution_id,
+                f"order {facts.order_id} cannot mix a whole-order fill with per-execution fills",
+            )
+
+    def close(self, closed_at: datetime) -> bool:
+        """Close the run; ``False`` if it was already closed (closing is idempotent)."""
+        if self.is_closed:
+            return False
+        self.trigger_event(self.Closed, closed_at=closed_at)
+        return True
+
+    def _apply_fill(self, fill: Ledger.FillRecorded) -> None:
+        if self.correlation_id is None:
+            self.correlation_id = fill.correlation_id
+        order = self.orders.get(fill.order_id)
+        if order is None:
+            order = self.orders[fill.order_id] = OrderFills(fill)
+        order.add(fill)
+        self.fingerprints[fill.execution_id] = _fingerprint(
+            fill.symbol, fill.direction, fill.quantity, fill.price, fill.order_id
+        )
+        value = exact_value(fill.quantity, fill.price)
+        if fill.direction == "BUY":
+            self.buy_value = exact_sum(self.buy_value, value)
+        else:
+            self.sell_value = exact_sum(self.sell_value, value)
+
+    def entries(self) -> list[TradeLedgerEntry]:
+        """Entries in the order their first execution was recorded."""
+        return [order.entry() for order in self.orders.values()]
+
+    def snapshot(self) -> TradeLedger:
+        """The guide's ``TradeLedger`` view of this run."""
+        return TradeLedger.model_construct(
+            ledger_id=self.ledger_id,
+            created_at=self.opened_at,
+            entries=self.entries(),
+            correlation_id=self.correlation_id,
+            closed_at=self.closed_at,
+        )
+
+
+def _difference(seen: tuple[Any, ...], new: tuple[Any, ...]) -> str:
+    names = ("order_id", "symbol", "direction", "quantity", "price")
+    changed = [f"{n} {a} -> {b}" for n, a, b in zip(names, seen, new, strict=True) if a != b]
+    return ", ".join(changed)
+
+
+def replay(events: Iterable[Any]) -> Ledger:
+    """Fold an ordered event stream back into a Ledger (audit replay).
+
+    Raises ``InvalidEventStreamError`` when the stream does not start with ``Opened``,
+    skips or repeats a version, or mixes ledgers.
+    """
+    ledger: Ledger | None = None
+    for position, event in enumerate(events):
+        if ledger is None:
+            if not isinstance(event, Ledger.Opened):
+                raise InvalidEventStreamError(f"event 0 is {type(event).__name__}, expected Opened")
+        elif event.originator_id != ledger.id:
+            raise InvalidEventStreamError(f"event {position} belongs to another ledger")
+        elif ledger.is_closed:
+            raise InvalidEventStreamError(f"event {position} comes after the ledger was closed")
+        elif isinstance(event, Ledger.FillRecorded) and event.execution_id in ledger.fingerprints:
+            raise InvalidEventStreamError(
+                f"event {position} repeats execution {event.execution_id!r}"
+            )
+        elif event.originator_version != ledger.version + 1:
+            raise InvalidEventStreamError(
+                f"event {position} has version {event.originator_version}, "
+                f"expected {ledger.version + 1}"
+            )
+        try:
+            ledger = event.mutate(ledger)
+        except Exception as error:
+            raise InvalidEventStreamError(f"event {position} cannot be applied: {error}") from error
+    if ledger is None:
+        raise InvalidEventStreamError("the event stream is empty")
+    return ledger
+
+
+def ledger_uuid(ledger_id: str) -> UUID:
+    """The aggregate id behind a ``ledger_id`` string."""
+    return UUID(ledger_id)
