@@ -37,7 +37,7 @@ def demo() -> None:
         ("o-3", "TEST", "BUY", "1", "9.99", None, None),
     ]
     for order_id, symbol, side, qty, price, bid, ask in fills:
-        quote = None if bid is None else QuoteModel(bid_price=Decimal(bid), ask_price=Decimal(ask))
+        quote = QuoteModel(bid_price=Decimal(bid), ask_price=Decimal(ask)) if bid and ask else None
         result = OrderResult(
             symbol=symbol, action=side, shares=Decimal(qty), price=Decimal(price), order_id=order_id
         )
