@@ -10,3 +10,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def root() -> None:
+    """Event-sourced trade ledgers: record, archive, list, show, verify."""
