@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.cli import demo_command  # noqa: F401  (registers commands)
+from adapters.cli import archive_commands, broker_commands, demo_command  # noqa: F401
 from adapters.cli.app import app
 
 
