@@ -51,7 +51,7 @@ class OrderFills:
                 if len(self.executions) == 1
                 else average_price(self.value, self.quantity)
             )
-            self._entry = TradeLedgerEntry.model_construct(
+            self._entry = trusted_entry(
                 order_id=last.order_id,
                 symbol=last.symbol,
                 direction=cast(Direction, last.direction),
@@ -68,6 +68,23 @@ class OrderFills:
                 trade_value=self.value,
             )
         return self._entry
+
+
+_ENTRY_FIELDS = frozenset(TradeLedgerEntry.model_fields)
+
+
+def trusted_entry(**values: Any) -> TradeLedgerEntry:
+    """An entry from values the aggregate already validated (every field given).
+
+    What ``model_construct`` does, minus its per-field default handling, which cost more
+    than the rest of deriving an entry on the recording hot path.
+    """
+    entry = object.__new__(TradeLedgerEntry)
+    object.__setattr__(entry, "__dict__", values)
+    object.__setattr__(entry, "__pydantic_fields_set__", _ENTRY_FIELDS)
+    object.__setattr__(entry, "__pydantic_extra__", None)
+    object.__setattr__(entry, "__pydantic_private__", None)
+    return entry
 
 
 def _fingerprint(

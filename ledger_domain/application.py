@@ -12,8 +12,10 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Transcoder
 
 from ledger_domain.aggregate import Ledger
+from ledger_domain.transcoder import LedgerTranscoder
 
 
 class LedgerApplication(Application[UUID]):
@@ -24,8 +26,15 @@ class LedgerApplication(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env=dict(env) if env is not None else None)
 
+    def construct_transcoder(self) -> Transcoder:
+        return LedgerTranscoder()
+
     def append(self, ledger: Ledger) -> None:
-        """Store the ledger's pending events (one atomic insert, optimistic on version)."""
+        """Store the ledger's pending events (one atomic insert, optimistic on version).
+
+        Goes to the event store directly: ``save()`` adds runtime protocol checks that cost
+        more than the insert itself on the hot path, and this app has no snapshots to take.
+        """
         pending = ledger.collect_events()
         if pending:
             self.events.put(pending)

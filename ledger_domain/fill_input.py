@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from ledger_domain.errors import InvalidFillError
@@ -52,8 +53,10 @@ class FillFacts:
 
 def to_decimal(value: object, field: str) -> Decimal:
     """Exact Decimal from str/int/float/Decimal; floats go through ``str`` (0.1 -> 0.1)."""
-    if isinstance(value, Decimal):
+    if type(value) is Decimal:
         result = value
+    elif isinstance(value, Decimal):
+        result = Decimal(value)
     elif isinstance(value, bool):
         raise InvalidFillError(field, f"expected a number, got {value!r}")
     elif isinstance(value, int):
@@ -156,7 +159,19 @@ def strategy_weights_of(plan: object | None, symbol: str) -> dict[str, Decimal]:
         return {}
     if not isinstance(raw, Mapping):
         raise InvalidFillError(f"strategy_attribution.{symbol}", "must map strategies to weights")
-    return validated_weights(raw, symbol)
+    try:
+        return _cached_weights(tuple(raw.items()), symbol)
+    except TypeError:  # unhashable weights: validate without the cache
+        return validated_weights(raw, symbol)
+
+
+@lru_cache(maxsize=4096)
+def _cached_weights(items: tuple[tuple[Any, Any], ...], symbol: str) -> dict[str, Decimal]:
+    """A plan repeats the same attribution for every fill of a symbol; validate it once.
+
+    The returned dict is shared: events and entries treat weights as read-only.
+    """
+    return validated_weights(dict(items), symbol)
 
 
 def _lookup_symbol(attribution: Mapping[Any, Any], symbol: str) -> object | None:

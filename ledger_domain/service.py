@@ -40,7 +40,7 @@ class TradeLedgerService:
         application: LedgerApplication | None = None,
         ledger: Ledger | None = None,
     ) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._app = application if application is not None else LedgerApplication(env)
         self._subscribers: list[EventSubscriber] = []
         if ledger is None:

@@ -1,0 +1,125 @@
+"""Benchmark: record_filled_order throughput on POPO and SQLite vs a plain pydantic list.
+
+Run: .venv/bin/python bench/record_fills.py [--fills N]
+Prints fills/s and microseconds per fill for each store, and the ratio to the baseline
+(a non-event-sourced ledger: validate a pydantic entry and append it to a list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from ledger_domain import (
+    OrderResult,
+    QuoteModel,
+    RebalancePlan,
+    TradeLedgerEntry,
+    TradeLedgerService,
+)
+
+SYMBOLS = ("AAPL", "MSFT", "NVDA", "SPY", "QQQ", "TLT", "GLD", "AMZN")
+
+
+def make_inputs(count: int) -> list[tuple[OrderResult, QuoteModel]]:
+    now = datetime(2026, 1, 2, 15, 30, tzinfo=UTC)
+    inputs = []
+    for i in range(count):
+        price = Decimal(100 + i % 50) + Decimal(i % 97) / 100
+        inputs.append(
+            (
+                OrderResult(
+                    symbol=SYMBOLS[i % len(SYMBOLS)],
+                    action="BUY" if i % 3 else "SELL",
+                    shares=Decimal(1 + i % 20),
+                    price=price,
+                    order_id=f"order-{i}",
+                    timestamp=now,
+                ),
+                QuoteModel(bid_price=price - Decimal("0.01"), ask_price=price + Decimal("0.01")),
+            )
+        )
+    return inputs
+
+
+def plan() -> RebalancePlan:
+    return RebalancePlan(
+        correlation_id="bench",
+        causation_id="bench",
+        timestamp=datetime.now(UTC),
+        plan_id="bench",
+        items=[],
+        total_portfolio_value=Decimal(1),
+        total_trade_value=Decimal(1),
+        metadata={"strategy_attribution": {s: {"momentum": 0.6, "carry": 0.4} for s in SYMBOLS}},
+    )
+
+
+def timed(label: str, run: Callable[[], int]) -> float:
+    start = time.perf_counter()
+    count = run()
+    elapsed = time.perf_counter() - start
+    rate = count / elapsed
+    print(f"{label:<34} {rate:>10,.0f} fills/s {elapsed / count * 1e6:>8.1f} us/fill")
+    return rate
+
+
+def service_run(env: dict[str, str], inputs: list[tuple[OrderResult, QuoteModel]]) -> int:
+    service = TradeLedgerService("bench", env=env)
+    rebalance = plan()
+    for order, quote in inputs:
+        service.record_filled_order(order, "bench", rebalance, quote)
+    assert service.total_entries == len(inputs)
+    return len(inputs)
+
+
+def baseline_run(inputs: list[tuple[OrderResult, QuoteModel]]) -> int:
+    """What a non-event-sourced ledger does: build a validated entry, append it."""
+    entries: list[TradeLedgerEntry] = []
+    weights = {"momentum": Decimal("0.6"), "carry": Decimal("0.4")}
+    for order, quote in inputs:
+        entries.append(
+            TradeLedgerEntry(
+                order_id=order.order_id or "",
+                symbol=order.symbol,
+                direction="BUY" if order.action == "BUY" else "SELL",
+                filled_qty=order.shares,
+                fill_price=order.price or Decimal(1),
+                bid_at_fill=quote.bid_price,
+                ask_at_fill=quote.ask_price,
+                fill_timestamp=order.timestamp,
+                order_type=order.order_type or "MARKET",
+                strategy_names=list(weights),
+                strategy_weights=dict(weights),
+                correlation_id="bench",
+            )
+        )
+    return len(entries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--fills", type=int, default=50_000)
+    args = parser.parse_args()
+    inputs = make_inputs(args.fills)
+    print(f"{args.fills:,} fills per run\n")
+    base = timed("baseline: pydantic list", lambda: baseline_run(inputs))
+    popo = timed("TradeLedgerService on POPO", lambda: service_run({}, inputs))
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(Path(tmp) / "bench.sqlite"),
+        }
+        sqlite = timed("TradeLedgerService on SQLite file", lambda: service_run(sqlite_env, inputs))
+    print(f"\nPOPO / baseline   = {popo / base:.2f}x the baseline's rate")
+    print(f"SQLite / baseline = {sqlite / base:.2f}x the baseline's rate")
+    print(f"POPO goal 30,000 fills/s: {'met' if popo >= 30_000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
