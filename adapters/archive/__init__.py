@@ -1,0 +1,127 @@
+"""The run archive: write-once JSON documents per run, in S3 or a local directory.
+
+Entry points::
+
+    archive = archive_from_settings()          # from TRADE_LEDGER__* settings
+    outcome = archive.write(service.events())  # never raises; outcome.status says what happened
+    for run in archive.read_runs(date(2024, 1, 15)):   # every run of a day, typed
+        ...
+    archive = open_archive("s3://bucket/prefix")       # or a directory path
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.archive.base import (
+    Archive,
+    KeyExistsError,
+    RunPage,
+    RunRead,
+    StoreUnavailableError,
+)
+from adapters.archive.document import (
+    FORMAT_VERSION,
+    GENESIS_HASH,
+    ArchivedRun,
+    ArchiveError,
+    ArchiveReadError,
+    OpenLedgerError,
+    canonical_json,
+    chain_hash,
+    decode_run,
+    encode_run,
+)
+from adapters.archive.files import UnsafeKeyError
+from adapters.archive.keys import RunRef, run_key, safe_id
+from adapters.archive.local import LocalDirectoryArchive
+from adapters.archive.outbox import Outbox
+from adapters.archive.port import RunArchive, WriteOutcome, WriteStatus
+from adapters.archive.s3 import S3Archive, parse_s3_url
+from adapters.archive.verify import Failure, RunVerification, verify_document
+from adapters.settings import TradeLedgerSettings
+
+
+def archive_from_settings(settings: TradeLedgerSettings | None = None) -> Archive:
+    """The configured archive: S3 when a bucket is set, else the local directory.
+
+    ``TRADE_LEDGER__ENABLED=false`` gives an archive whose ``write`` returns ``disabled``
+    (reading still works). Creating it does no I/O.
+    """
+    settings = settings if settings is not None else TradeLedgerSettings()
+    outbox = Outbox(settings.outbox_path)
+    if settings.bucket_name:
+        return S3Archive(
+            settings.bucket_name,
+            prefix=settings.prefix,
+            enabled=settings.enabled,
+            outbox=outbox,
+            encryption=settings.encryption,
+            client_settings=settings.s3,
+            endpoint_url=settings.endpoint_url,
+        )
+    return LocalDirectoryArchive(
+        settings.local_directory,
+        prefix=settings.prefix,
+        enabled=settings.enabled,
+        outbox=outbox,
+    )
+
+
+def open_archive(location: str, settings: TradeLedgerSettings | None = None) -> Archive:
+    """The archive at ``PATH`` or ``s3://bucket[/prefix]`` (other options from settings).
+
+    An ``s3://bucket`` without a prefix uses the settings' prefix (``trade-ledgers``).
+    """
+    settings = settings if settings is not None else TradeLedgerSettings()
+    outbox = Outbox(settings.outbox_path)
+    if location.startswith("s3://"):
+        bucket, prefix = parse_s3_url(location)
+        return S3Archive(
+            bucket,
+            prefix=settings.prefix if prefix is None else prefix,
+            enabled=settings.enabled,
+            outbox=outbox,
+            encryption=settings.encryption,
+            client_settings=settings.s3,
+            endpoint_url=settings.endpoint_url,
+        )
+    if "://" in location:
+        raise ValueError(f"unsupported archive location {location!r}: use a path or s3://")
+    return LocalDirectoryArchive(
+        Path(location), prefix=settings.prefix, enabled=settings.enabled, outbox=outbox
+    )
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "GENESIS_HASH",
+    "Archive",
+    "ArchiveError",
+    "ArchiveReadError",
+    "ArchivedRun",
+    "Failure",
+    "KeyExistsError",
+    "LocalDirectoryArchive",
+    "OpenLedgerError",
+    "Outbox",
+    "RunArchive",
+    "RunPage",
+    "RunRead",
+    "RunRef",
+    "RunVerification",
+    "S3Archive",
+    "StoreUnavailableError",
+    "UnsafeKeyError",
+    "WriteOutcome",
+    "WriteStatus",
+    "archive_from_settings",
+    "canonical_json",
+    "chain_hash",
+    "decode_run",
+    "encode_run",
+    "open_archive",
+    "run_key",
+    "safe_id",
+    "verify_document",
+]

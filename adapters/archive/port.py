@@ -6,7 +6,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-WriteStatus = Literal["written", "already_archived", "outboxed", "disabled"]
+WriteStatus = Literal["written", "already_archived", "outboxed", "disabled", "conflict", "failed"]
+"""What ``write`` did:
+
+- ``written``: the document is now stored at ``key``.
+- ``already_archived``: an identical document was already there (a retry); nothing changed.
+- ``outboxed``: the store was unreachable; the document waits in the local outbox
+  (``location``) for ``push_outbox``.
+- ``disabled``: archiving is switched off (``TRADE_LEDGER__ENABLED=false``); nothing written.
+- ``conflict``: a *different* document is stored at ``key``; it was not overwritten, and the
+  new document was kept in the outbox's ``conflicts`` folder (``location``) for a person.
+- ``failed``: nothing could be kept (an open ledger, a malformed event stream, or neither
+  the store nor the outbox writable); ``error`` says why.
+"""
+
+ARCHIVED_STATUSES: frozenset[str] = frozenset({"written", "already_archived"})
 
 
 @dataclass(frozen=True)
@@ -17,6 +31,12 @@ class WriteOutcome:
     key: str
     location: str
     error: str | None = None
+    head_hash: str | None = None
+
+    @property
+    def archived(self) -> bool:
+        """True when the document is in the archive (written now or before)."""
+        return self.status in ARCHIVED_STATUSES
 
 
 class RunArchive(Protocol):

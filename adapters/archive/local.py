@@ -1,0 +1,106 @@
+"""The local directory archive: the S3 layout under a folder, write-once through hard links.
+
+``<directory>/<prefix>/YYYY/MM/DD/HHMMSS-<ledger>-<correlation>.json``: the same keys as the
+bucket, so ``aws s3 sync`` in either direction gives an interchangeable archive.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from adapters.archive.base import Archive, KeyExistsError, StoreUnavailableError
+from adapters.archive.document import ArchiveReadError
+from adapters.archive.files import UnsafeKeyError, safe_path, write_atomic
+from adapters.archive.keys import RunRef, parse_key
+from adapters.archive.outbox import Outbox
+
+
+class LocalDirectoryArchive(Archive):
+    """Runs stored as files under ``directory``."""
+
+    def __init__(
+        self,
+        directory: Path | str,
+        *,
+        prefix: str = "trade-ledgers",
+        enabled: bool = True,
+        outbox: Outbox | None = None,
+    ) -> None:
+        super().__init__(prefix=prefix, enabled=enabled, outbox=outbox)
+        self.directory = Path(directory)
+
+    @property
+    def location(self) -> str:
+        return str(self.directory)
+
+    def url(self, key: str) -> str:
+        return str(self.path(key))
+
+    def path(self, key: str) -> Path:
+        """The file of one key (``UnsafeKeyError`` for a key that would leave the folder)."""
+        return safe_path(self.directory, key)
+
+    def _put_new(self, key: str, body: bytes) -> None:
+        try:
+            write_atomic(self.path(key), body, replace=False)
+        except FileExistsError as error:
+            raise KeyExistsError(key) from error
+        except OSError as error:
+            raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
+
+    def _get(self, key: str) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except UnsafeKeyError as error:
+            raise ArchiveReadError(key, str(error)) from error
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:
+            raise ArchiveReadError(key, f"no such run in {self.location}") from error
+        except OSError as error:
+            raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
+
+    def _iter_range(self, first: date, last: date, start_after: str | None) -> Iterator[RunRef]:
+        root = self.directory / self.prefix if self.prefix else self.directory
+        low, high = f"{first:%Y/%m/%d}", f"{last:%Y/%m/%d}"
+        for year in _subfolders(root, 4):
+            if not low[:4] <= year <= high[:4]:
+                continue
+            for month in _subfolders(root / year, 2):
+                if not low[:7] <= f"{year}/{month}" <= high[:7]:
+                    continue
+                for day in _subfolders(root / year / month, 2):
+                    if not low <= f"{year}/{month}/{day}" <= high:
+                        continue
+                    yield from self._runs_in(root / year / month / day, start_after)
+
+    def _runs_in(self, folder: Path, start_after: str | None) -> Iterator[RunRef]:
+        try:
+            entries = sorted((entry.name, entry) for entry in os.scandir(folder) if entry.is_file())
+        except FileNotFoundError:
+            return
+        base = folder.relative_to(self.directory).as_posix()
+        for name, entry in entries:
+            key = f"{base}/{name}"
+            if start_after is not None and key <= start_after:
+                continue
+            ref = parse_key(self.prefix, key)
+            if ref is not None:
+                yield replace(ref, size=entry.stat().st_size)
+
+
+def _subfolders(folder: Path, width: int) -> list[str]:
+    """Sorted names of ``folder``'s sub-folders that are ``width`` digits."""
+    try:
+        return sorted(
+            entry.name
+            for entry in os.scandir(folder)
+            if entry.is_dir()
+            and len(entry.name) == width
+            and entry.name.isascii()
+            and entry.name.isdigit()
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return []

@@ -1,0 +1,289 @@
+"""Verification of one stored document: every failure found, each named by its check.
+
+Checks (the ``check`` name of a ``Failure``):
+
+- ``format``: the document is not an archive document this code knows.
+- ``hash_chain``: an event's hash does not cover the previous hash and its own content
+  (an event edited, removed, inserted or reordered), or an event has no hash.
+- ``head_hash``: the document's head hash is not the last event's hash.
+- ``sequence``: event sequence numbers are not 1, 2, 3, ... in order (removed/reordered),
+  or an event names another ledger.
+- ``replay``: the events do not fold through the aggregate (not a valid ledger history).
+- ``snapshot``: a snapshot field differs from what the events replay to.
+- ``totals``: ``total_entries`` / ``total_buy_value`` / ``total_sell_value`` differ from
+  the stored entries.
+- ``unreadable``: not JSON, truncated, not an object (the key is named).
+
+A document in the original service's format (snapshot only, no ``events``) has nothing to
+verify against: it is ``unverifiable`` (its totals are still checked when present).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from adapters.archive.document import (
+    FORMAT_VERSION,
+    GENESIS_HASH,
+    LEGACY_FORMAT_VERSION,
+    SNAPSHOT_FIELDS,
+    ArchiveReadError,
+    chain_hash,
+    format_version,
+    parse_document,
+)
+from ledger_domain import InvalidEventStreamError, from_record, replay
+from ledger_domain.money import EXACT
+
+VerifyStatus = Literal["valid", "invalid", "unverifiable", "unreadable"]
+MAX_DETAILS = 20
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One thing found wrong, named by the check that found it."""
+
+    check: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RunVerification:
+    """The verdict on one run."""
+
+    key: str
+    status: VerifyStatus
+    failures: tuple[Failure, ...] = ()
+    ledger_id: str | None = None
+    correlation_id: str | None = None
+    format_version: int | None = None
+    event_count: int = 0
+    entry_count: int = 0
+    head_hash: str | None = None
+    checks: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "valid"
+
+    @property
+    def failed_checks(self) -> list[str]:
+        """The names of the failed checks, each once, in the order found."""
+        return list(dict.fromkeys(f.check for f in self.failures))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "status": self.status,
+            "ledger_id": self.ledger_id,
+            "correlation_id": self.correlation_id,
+            "format_version": self.format_version,
+            "event_count": self.event_count,
+            "entry_count": self.entry_count,
+            "head_hash": self.head_hash,
+            "failed_checks": self.failed_checks,
+            "failures": [{"check": f.check, "message": f.message} for f in self.failures],
+        }
+
+
+def unreadable(key: str, reason: str) -> RunVerification:
+    """The verdict for a document that could not be fetched or parsed."""
+    return RunVerification(key, "unreadable", (Failure("unreadable", f"{key}: {reason}"),))
+
+
+def verify_document(key: str, body: bytes) -> RunVerification:
+    """Verify one stored document's bytes."""
+    try:
+        document = parse_document(key, body)
+    except ArchiveReadError as error:
+        return unreadable(key, error.reason)
+    return verify_parsed(key, document)
+
+
+def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
+    """Verify an already parsed document."""
+    failures: list[Failure] = []
+    version = format_version(document)
+    ledger_id = _text(document.get("ledger_id"))
+    correlation_id = _text(document.get("correlation_id"))
+    raw_entries = document.get("entries")
+    entries = raw_entries if isinstance(raw_entries, list) else []
+    if not isinstance(raw_entries, list):
+        failures.append(Failure("format", "entries is missing or not a list"))
+    _check_totals(document, entries, failures)
+    common = {
+        "ledger_id": ledger_id,
+        "correlation_id": correlation_id,
+        "format_version": version,
+        "entry_count": len(entries),
+    }
+    if version == LEGACY_FORMAT_VERSION and "events" not in document:
+        status: VerifyStatus = "invalid" if failures else "unverifiable"
+        return RunVerification(key, status, tuple(failures), **common)  # type: ignore[arg-type]
+    if version != FORMAT_VERSION:
+        failures.append(Failure("format", f"unknown format_version {version!r}"))
+        return RunVerification(key, "invalid", tuple(failures), **common)  # type: ignore[arg-type]
+
+    raw_events = document.get("events")
+    events = raw_events if isinstance(raw_events, list) else []
+    if not isinstance(raw_events, list) or not raw_events:
+        failures.append(Failure("format", "events is missing, empty or not a list"))
+    records = _check_chain(document, events, ledger_id, failures)
+    _check_replay(document, records, failures)
+    head = document.get("head_hash")
+    return RunVerification(
+        key,
+        "invalid" if failures else "valid",
+        tuple(failures),
+        event_count=len(events),
+        head_hash=head if isinstance(head, str) else None,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def _check_chain(
+    document: Mapping[str, Any],
+    events: list[Any],
+    ledger_id: str | None,
+    failures: list[Failure],
+) -> list[dict[str, Any]] | None:
+    """Hash links, head hash, sequence order; the records without hashes for replay."""
+    records: list[dict[str, Any]] = []
+    previous = GENESIS_HASH
+    broken: list[str] = []
+    order: list[str] = []
+    foreign: list[int] = []
+    usable = True
+    for position, event in enumerate(events):
+        if not isinstance(event, dict):
+            failures.append(Failure("format", f"event {position} is not an object"))
+            usable = False
+            continue
+        stored = event.get("hash")
+        record = {k: v for k, v in event.items() if k != "hash"}
+        records.append(record)
+        sequence = record.get("sequence")
+        if sequence != position + 1:
+            order.append(
+                f"position {position} holds sequence {sequence!r}, expected {position + 1}"
+            )
+        if ledger_id is not None and record.get("ledger_id") != ledger_id:
+            foreign.append(position)
+        if not isinstance(stored, str):
+            broken.append(f"event {position} (sequence {sequence!r}) has no hash")
+            previous = ""
+            continue
+        actual = chain_hash(previous, record)
+        if actual != stored:
+            broken.append(
+                f"event {position} (sequence {sequence!r}): hash {stored[:12]}… does not cover "
+                f"the previous hash and its content (edited, removed, inserted or reordered)"
+            )
+        previous = stored
+    if broken:
+        failures.append(Failure("hash_chain", _join(broken)))
+    if order:
+        failures.append(Failure("sequence", "events removed or reordered: " + _join(order)))
+    if foreign:
+        failures.append(
+            Failure("sequence", f"events at positions {foreign[:MAX_DETAILS]} name another ledger")
+        )
+    head = document.get("head_hash")
+    if events and head != previous:
+        failures.append(
+            Failure("head_hash", f"head hash {head!r} is not the last event's hash {previous!r}")
+        )
+    return records if usable else None
+
+
+def _check_replay(
+    document: Mapping[str, Any],
+    records: list[dict[str, Any]] | None,
+    failures: list[Failure],
+) -> None:
+    if not records:
+        return
+    try:
+        ledger = replay([from_record(r) for r in records])
+    except InvalidEventStreamError as error:
+        failures.append(Failure("replay", f"the events do not replay: {error}"))
+        return
+    replayed = ledger.snapshot().model_dump(mode="json")
+    differences: list[str] = []
+    for name in SNAPSHOT_FIELDS:
+        stored = document.get(name)
+        expected = replayed[name]
+        if name == "entries" and isinstance(stored, list):
+            _entry_differences(stored, expected, differences)
+        elif stored != expected:
+            differences.append(f"{name}: stored {stored!r}, replay {expected!r}")
+    if differences:
+        failures.append(Failure("snapshot", "snapshot differs from replay: " + _join(differences)))
+
+
+def _entry_differences(
+    stored: list[Any], expected: list[dict[str, Any]], differences: list[str]
+) -> None:
+    if len(stored) != len(expected):
+        differences.append(f"entries: stored {len(stored)}, replay {len(expected)}")
+    for index, (have, want) in enumerate(zip(stored, expected, strict=False)):
+        if have == want:
+            continue
+        if not isinstance(have, dict):
+            differences.append(f"entries[{index}] is not an object")
+            continue
+        for name in sorted(set(have) | set(want)):
+            if have.get(name) != want.get(name):
+                differences.append(
+                    f"entries[{index}].{name}: stored {have.get(name)!r}, replay {want.get(name)!r}"
+                )
+
+
+def _check_totals(document: Mapping[str, Any], entries: list[Any], failures: list[Failure]) -> None:
+    """Stored totals against the stored entries (skipped where a total is absent)."""
+    problems: list[str] = []
+    count = document.get("total_entries")
+    if count is not None and count != len(entries):
+        problems.append(f"total_entries {count!r} but {len(entries)} entries")
+    sums = {"BUY": Decimal(0), "SELL": Decimal(0)}
+    try:
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise TypeError("an entry is not an object")
+            value = entry.get("trade_value")
+            amount = (
+                Decimal(value)
+                if value is not None
+                else EXACT.multiply(Decimal(entry["filled_qty"]), Decimal(entry["fill_price"]))
+            )
+            direction = entry.get("direction")
+            if direction in sums:
+                sums[direction] = EXACT.add(sums[direction], amount)
+    except (KeyError, TypeError, ValueError, InvalidOperation) as error:
+        problems.append(f"entries cannot be summed: {error!r}")
+    else:
+        for name, direction in (("total_buy_value", "BUY"), ("total_sell_value", "SELL")):
+            stored = document.get(name)
+            if stored is None:
+                continue
+            try:
+                matches = Decimal(str(stored)) == sums[direction]
+            except (InvalidOperation, ValueError):
+                matches = False
+            if not matches:
+                problems.append(f"{name} {stored!r} but entries sum to {sums[direction]}")
+    if problems:
+        failures.append(Failure("totals", "totals differ from entries: " + _join(problems)))
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _join(items: list[str]) -> str:
+    shown = "; ".join(items[:MAX_DETAILS])
+    more = len(items) - MAX_DETAILS
+    return shown + (f"; and {more} more" if more > 0 else "")

@@ -1,0 +1,83 @@
+"""Settings from the environment (pydantic-settings, ``TRADE_LEDGER__`` prefix, ``__`` nesting).
+
+The guide's variables work as written::
+
+    TRADE_LEDGER__BUCKET_NAME=the-alchemiser-v2-trade-ledger-dev
+    TRADE_LEDGER__ENABLED=true
+
+Nested groups use ``__`` too, e.g. ``TRADE_LEDGER__ENCRYPTION__MODE=aws:kms`` and
+``TRADE_LEDGER__ENCRYPTION__KMS_KEY_ID=alias/ledger``. S3-compatible endpoints come from
+boto3's own ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (or ``TRADE_LEDGER__ENDPOINT_URL``);
+credentials and region from boto3's usual chain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EncryptionMode = Literal["AES256", "aws:kms", "aws:kms:dsse", "none"]
+
+
+class EncryptionSettings(BaseModel):
+    """Server-side encryption of archived objects: SSE-S3 (``AES256``) unless told otherwise."""
+
+    mode: EncryptionMode = "AES256"
+    kms_key_id: str | None = None
+    bucket_key_enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _key_only_for_kms(self) -> EncryptionSettings:
+        if self.kms_key_id and not self.mode.startswith("aws:kms"):
+            raise ValueError("encryption.kms_key_id is only used with mode aws:kms or aws:kms:dsse")
+        return self
+
+
+class S3ClientSettings(BaseModel):
+    """botocore's retry and timeout knobs for the archive's S3 client."""
+
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=15.0, gt=0)
+    max_pool_connections: int = Field(default=16, ge=1)
+
+
+class TradeLedgerSettings(BaseSettings):
+    """Where and how finished runs are archived.
+
+    No ``bucket_name``: runs go to the local directory archive (the embedded default).
+    ``enabled=False``: writes are skipped (status ``disabled``); reading still works.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRADE_LEDGER__",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="ignore",
+    )
+
+    enabled: bool = True
+    bucket_name: str | None = None
+    prefix: str = "trade-ledgers"
+    local_directory: Path = Path("trade-ledger-archive")
+    outbox_directory: Path | None = None
+    endpoint_url: str | None = None
+    encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
+    s3: S3ClientSettings = Field(default_factory=S3ClientSettings)
+
+    @model_validator(mode="after")
+    def _normalise(self) -> TradeLedgerSettings:
+        self.prefix = self.prefix.strip("/")
+        if self.bucket_name is not None and not self.bucket_name.strip():
+            self.bucket_name = None
+        return self
+
+    @property
+    def outbox_path(self) -> Path:
+        """Where documents wait when S3 is unreachable (default: ``<local_directory>/.outbox``)."""
+        if self.outbox_directory is not None:
+            return self.outbox_directory
+        return self.local_directory / ".outbox"
