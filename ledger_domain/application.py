@@ -12,10 +12,10 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Transcoder
+from eventsourcing.persistence import Mapper
 
 from ledger_domain.aggregate import Ledger
-from ledger_domain.transcoder import LedgerTranscoder
+from ledger_domain.mapper import LedgerMapper
 
 
 class LedgerApplication(Application[UUID]):
@@ -26,8 +26,10 @@ class LedgerApplication(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env=dict(env) if env is not None else None)
 
-    def construct_transcoder(self) -> Transcoder:
-        return LedgerTranscoder()
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=LedgerMapper
+        )
 
     def append(self, ledger: Ledger) -> None:
         """Store the ledger's pending events (one atomic insert, optimistic on version).
