@@ -24,7 +24,7 @@ from ledger_domain.money import ZERO, average_price, exact_sum, exact_value
 class OrderFills:
     """Running state of one order: its executions folded into the guide's entry."""
 
-    __slots__ = ("_entry", "executions", "first", "last", "quantity", "value")
+    __slots__ = ("executions", "first", "last", "quantity", "value")
 
     def __init__(self, first: Ledger.FillRecorded) -> None:
         self.first = first
@@ -32,42 +32,38 @@ class OrderFills:
         self.executions: list[str] = []
         self.quantity = ZERO
         self.value = ZERO
-        self._entry: TradeLedgerEntry | None = None
 
-    def add(self, fill: Ledger.FillRecorded) -> None:
+    def add(self, fill: Ledger.FillRecorded, value: Decimal) -> None:
+        """Fold in one execution worth ``value`` (its quantity x price)."""
         self.last = fill
         self.executions.append(fill.execution_id)
         self.quantity = exact_sum(self.quantity, fill.quantity)
-        self.value = exact_sum(self.value, exact_value(fill.quantity, fill.price))
-        self._entry = None
+        self.value = exact_sum(self.value, value)
 
     def entry(self) -> TradeLedgerEntry:
-        """The derived entry, cached until the next execution of this order."""
-        if self._entry is None:
-            last = self.last
-            weights = last.strategy_weights
-            price = (
-                last.price
-                if len(self.executions) == 1
-                else average_price(self.value, self.quantity)
-            )
-            self._entry = trusted_entry(
-                order_id=last.order_id,
-                symbol=last.symbol,
-                direction=cast(Direction, last.direction),
-                filled_qty=self.quantity,
-                fill_price=price,
-                bid_at_fill=last.bid,
-                ask_at_fill=last.ask,
-                fill_timestamp=last.fill_time,
-                order_type=last.order_type,
-                strategy_names=list(weights),
-                strategy_weights=dict(weights) if weights else None,
-                correlation_id=self.first.correlation_id,
-                execution_ids=list(self.executions),
-                trade_value=self.value,
-            )
-        return self._entry
+        """The derived entry. Built on demand, not kept: fewer long-lived objects per fill
+        made recording markedly cheaper (the garbage collector scans every one of them)."""
+        last = self.last
+        weights = last.strategy_weights
+        price = (
+            last.price if len(self.executions) == 1 else average_price(self.value, self.quantity)
+        )
+        return trusted_entry(
+            order_id=last.order_id,
+            symbol=last.symbol,
+            direction=cast(Direction, last.direction),
+            filled_qty=self.quantity,
+            fill_price=price,
+            bid_at_fill=last.bid,
+            ask_at_fill=last.ask,
+            fill_timestamp=last.fill_time,
+            order_type=last.order_type,
+            strategy_names=list(weights),
+            strategy_weights=dict(weights) if weights else None,
+            correlation_id=self.first.correlation_id,
+            execution_ids=list(self.executions),
+            trade_value=self.value,
+        )
 
 
 _ENTRY_FIELDS = frozenset(TradeLedgerEntry.model_fields)
@@ -85,12 +81,6 @@ def trusted_entry(**values: Any) -> TradeLedgerEntry:
     object.__setattr__(entry, "__pydantic_extra__", None)
     object.__setattr__(entry, "__pydantic_private__", None)
     return entry
-
-
-def _fingerprint(
-    symbol: str, direction: str, quantity: Decimal, price: Decimal, order_id: str
-) -> tuple[Any, ...]:
-    return (order_id, symbol, direction, quantity, price)
 
 
 class Ledger(Aggregate):
@@ -138,7 +128,7 @@ class Ledger(Aggregate):
         self.opened_at = opened_at
         self.closed_at: datetime | None = None
         self.orders: dict[str, OrderFills] = {}
-        self.fingerprints: dict[str, tuple[Any, ...]] = {}
+        self.executions: dict[str, Ledger.FillRecorded] = {}
         self.buy_value = ZERO
         self.sell_value = ZERO
 
@@ -154,13 +144,11 @@ class Ledger(Aggregate):
         """Record one execution; ``False`` when this exact execution is already recorded."""
         if self.is_closed:
             raise LedgerClosedError(self.ledger_id)
-        fingerprint = _fingerprint(
-            facts.symbol, facts.direction, facts.quantity, facts.price, facts.order_id
-        )
-        seen = self.fingerprints.get(facts.execution_id)
+        seen = self.executions.get(facts.execution_id)
         if seen is not None:
-            if seen != fingerprint:
-                raise ExecutionConflictError(facts.execution_id, _difference(seen, fingerprint))
+            difference = _difference(seen, facts)
+            if difference:
+                raise ExecutionConflictError(facts.execution_id, difference)
             return False
         self._check_order_consistency(facts)
         self.trigger_event(
@@ -210,14 +198,12 @@ class Ledger(Aggregate):
     def _apply_fill(self, fill: Ledger.FillRecorded) -> None:
         if self.correlation_id is None:
             self.correlation_id = fill.correlation_id
+        value = exact_value(fill.quantity, fill.price)
         order = self.orders.get(fill.order_id)
         if order is None:
             order = self.orders[fill.order_id] = OrderFills(fill)
-        order.add(fill)
-        self.fingerprints[fill.execution_id] = _fingerprint(
-            fill.symbol, fill.direction, fill.quantity, fill.price, fill.order_id
-        )
-        value = exact_value(fill.quantity, fill.price)
+        order.add(fill, value)
+        self.executions[fill.execution_id] = fill
         if fill.direction == "BUY":
             self.buy_value = exact_sum(self.buy_value, value)
         else:
@@ -238,9 +224,16 @@ class Ledger(Aggregate):
         )
 
 
-def _difference(seen: tuple[Any, ...], new: tuple[Any, ...]) -> str:
-    names = ("order_id", "symbol", "direction", "quantity", "price")
-    changed = [f"{n} {a} -> {b}" for n, a, b in zip(names, seen, new, strict=True) if a != b]
+_SAME_FILL = ("order_id", "symbol", "direction", "quantity", "price")
+
+
+def _difference(seen: Ledger.FillRecorded, facts: FillFacts) -> str:
+    """What differs between a recorded execution and a new one under the same id."""
+    changed = [
+        f"{name} {getattr(seen, name)} -> {getattr(facts, name)}"
+        for name in _SAME_FILL
+        if getattr(seen, name) != getattr(facts, name)
+    ]
     return ", ".join(changed)
 
 
@@ -259,7 +252,7 @@ def replay(events: Iterable[Any]) -> Ledger:
             raise InvalidEventStreamError(f"event {position} belongs to another ledger")
         elif ledger.is_closed:
             raise InvalidEventStreamError(f"event {position} comes after the ledger was closed")
-        elif isinstance(event, Ledger.FillRecorded) and event.execution_id in ledger.fingerprints:
+        elif isinstance(event, Ledger.FillRecorded) and event.execution_id in ledger.executions:
             raise InvalidEventStreamError(
                 f"event {position} repeats execution {event.execution_id!r}"
             )

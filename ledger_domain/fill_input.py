@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from ledger_domain.errors import InvalidFillError
 from ledger_domain.models import as_utc
@@ -89,6 +89,8 @@ def positive_decimal(value: object, field: str) -> Decimal:
 
 def text(value: object) -> str:
     """Enum members by value, everything else by ``str``, stripped."""
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, Enum):
         value = value.value
     return str(value).strip()
@@ -118,6 +120,8 @@ def order_type_of(value: object) -> str:
 
 def utc_time(value: object, field: str) -> datetime:
     """Timezone-aware UTC datetime; naive values are read as UTC."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value
     if not isinstance(value, datetime):
         raise InvalidFillError(field, f"expected a datetime, got {type(value).__name__}")
     return as_utc(value)
@@ -147,17 +151,17 @@ def _quote_side(value: object, field: str) -> Decimal | None:
 def strategy_weights_of(plan: object | None, symbol: str) -> dict[str, Decimal]:
     """Weights from ``plan.metadata["strategy_attribution"][symbol]``; none means ``{}``."""
     metadata = getattr(plan, "metadata", None) if plan is not None else None
-    if not isinstance(metadata, Mapping):
+    if not _is_mapping(metadata):
         return {}
     attribution = metadata.get("strategy_attribution")
     if attribution is None:
         return {}
-    if not isinstance(attribution, Mapping):
+    if not _is_mapping(attribution):
         raise InvalidFillError("strategy_attribution", "must map symbols to strategy weights")
     raw = _lookup_symbol(attribution, symbol)
     if raw is None:
         return {}
-    if not isinstance(raw, Mapping):
+    if not _is_mapping(raw):
         raise InvalidFillError(f"strategy_attribution.{symbol}", "must map strategies to weights")
     try:
         return _cached_weights(tuple(raw.items()), symbol)
@@ -172,6 +176,11 @@ def _cached_weights(items: tuple[tuple[Any, Any], ...], symbol: str) -> dict[str
     The returned dict is shared: events and entries treat weights as read-only.
     """
     return validated_weights(dict(items), symbol)
+
+
+def _is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    """``dict`` first: the ABC check is slow and this runs for every fill."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _lookup_symbol(attribution: Mapping[Any, Any], symbol: str) -> object | None:

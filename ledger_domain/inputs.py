@@ -29,6 +29,8 @@ class OrderResult(BaseModel):
     timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))
     order_type: str | None = None
     filled_at: datetime | None = None
+    execution_id: str | None = None
+    """Set for one execution of a partially filled order; ``None`` means the whole order."""
 
 
 class QuoteModel(BaseModel):
