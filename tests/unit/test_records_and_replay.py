@@ -119,3 +119,16 @@ def test_totals_in_replayed_ledger_are_decimal(closed_service: TradeLedgerServic
     ledger = replay_ledger(closed_service.events())
     assert ledger.total_buy_value == Decimal("1502.50")
     assert ledger.total_sell_value == Decimal("300.500")
+
+
+@pytest.mark.parametrize("change", ["drop", "add"])
+def test_records_with_missing_or_unknown_fields_are_refused(
+    closed_service: TradeLedgerService, change: str
+) -> None:
+    record = to_record(closed_service.events()[1])
+    if change == "drop":
+        del record["price"]
+    else:
+        record["surprise"] = "1"
+    with pytest.raises(InvalidEventStreamError, match="price" if change == "drop" else "surprise"):
+        from_record(record)
