@@ -1,5 +1,116 @@
-"""Commands registered on the shared Typer app (filled in by its owner)."""
+"""``trade-ledger reconcile``: archived runs against the broker's fill activities.
+
+Exit status: 0 when ledgers and broker agree, 1 when they differ, 2 when the comparison
+could not be made (no credentials, broker or archive unreachable, bad arguments).
+Credentials come from ``ALPACA_API_KEY`` / ``ALPACA_SECRET_KEY`` (see
+``adapters.alpaca.settings``); they are never printed or logged.
+"""
 
 from __future__ import annotations
 
-from adapters.cli.app import app  # noqa: F401
+import asyncio
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from adapters.cli.app import app
+
+EXIT_DIFFERENT = 1
+EXIT_UNABLE = 2
+
+
+def _fail(console: Console, message: str) -> typer.Exit:
+    console.print(f"[red]reconcile: {message}[/red]")
+    return typer.Exit(EXIT_UNABLE)
+
+
+def _decimal(console: Console, value: str, name: str) -> Decimal:
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise _fail(console, f"{name} is not a number: {value!r}") from None
+    if not result.is_finite() or result < 0:
+        raise _fail(console, f"{name} must be a number >= 0")
+    return result
+
+
+def _archive(location: str | None) -> Any:
+    from adapters.archive import archive_from_settings, open_archive  # noqa: PLC0415
+
+    return open_archive(location) if location else archive_from_settings()
+
+
+@app.command()
+def reconcile(
+    *,
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="UTC day of the archived runs, YYYY-MM-DD (default: today)."),
+    ] = None,
+    archive_location: Annotated[
+        str | None,
+        typer.Option(
+            "--archive",
+            help="Archive PATH or s3://bucket[/prefix] (default: from TRADE_LEDGER__ settings).",
+        ),
+    ] = None,
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="Reconcile only this archived run (its key)."),
+    ] = None,
+    price_tolerance: Annotated[
+        str, typer.Option(help="Allowed price difference per execution.")
+    ] = "0",
+    average_price_tolerance: Annotated[
+        str,
+        typer.Option(help="Allowed difference of an order's average price (whole-order fills)."),
+    ] = "0.0001",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Compare archived runs with the broker's fills: missing, unknown, mismatched."""
+    from adapters.alpaca import AlpacaBroker, AlpacaConfigError, AlpacaSettings  # noqa: PLC0415
+    from adapters.broker import BrokerError  # noqa: PLC0415
+    from adapters.reconcile import reconcile_date, reconcile_run  # noqa: PLC0415
+
+    console = Console()
+    options = {
+        "price_tolerance": _decimal(console, price_tolerance, "--price-tolerance"),
+        "average_price_tolerance": _decimal(
+            console, average_price_tolerance, "--average-price-tolerance"
+        ),
+    }
+    try:
+        when = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    except ValueError:
+        raise _fail(console, f"--date must be YYYY-MM-DD, got {day!r}") from None
+    try:
+        broker = AlpacaBroker.from_settings(AlpacaSettings())
+    except (AlpacaConfigError, ValueError) as error:
+        raise _fail(console, str(error)) from None
+    try:
+        archive = _archive(archive_location)
+    except ValueError as error:
+        raise _fail(console, str(error)) from None
+    try:
+        if run:
+            report = asyncio.run(reconcile_run(archive.read(run), broker, **options))
+        else:
+            report = asyncio.run(reconcile_date(archive, when, broker, **options))
+    except BrokerError as error:
+        raise _fail(console, f"broker: {error}") from None
+    except Exception as error:
+        raise _fail(console, f"{type(error).__name__}: {error}") from None
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        style = "green" if report.ok else "red"
+        console.print(f"[{style}]{report.summary()}[/{style}]", highlight=False)
+        for discrepancy in report.discrepancies:
+            console.print(f"  {discrepancy.describe()}", highlight=False, soft_wrap=True)
+        for note in report.notes:
+            console.print(f"  note: {note}", highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(EXIT_DIFFERENT)

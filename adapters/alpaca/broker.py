@@ -1,0 +1,356 @@
+"""The broker port on alpaca-py: ``TradingClient`` for orders and fills, the stock market
+data client for quotes. alpaca-py is synchronous; every call runs in a worker thread so
+the event loop keeps going.
+
+Executions are observed in one of two ways:
+
+* **Polling** (default): the order is polled every ``poll_interval`` seconds; whenever its
+  ``filled_qty`` grows, the account's fill activities since the order's submission are
+  read and each new one becomes an execution (real execution id, qty, price and
+  ``transaction_time``). If the order is finished but its activities never account for
+  the filled quantity, the rest is reported from the order itself (see ``_remainder``).
+* **Trade updates**: with ``trade_updates=True``, register :meth:`handle_trade_update` on
+  alpaca-py's ``TradingStream`` (``stream.subscribe_trade_updates(broker.handle_trade_update)``);
+  each ``fill``/``partial_fill`` event is an execution as it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from adapters.alpaca.activities import MAX_PAGE_SIZE, fetch_fill_activities
+from adapters.alpaca.mapping import (
+    AlpacaMappingError,
+    enum_text,
+    exact_decimal,
+    order_execution,
+    quote_model,
+    trade_update_execution,
+)
+from adapters.alpaca.settings import AlpacaSettings
+from adapters.broker import (
+    BrokerError,
+    Execution,
+    OrderRequest,
+    OrderState,
+    OrderTicket,
+)
+from ledger_domain import QuoteModel
+from ledger_domain.models import as_utc
+
+logger = logging.getLogger(__name__)
+
+TERMINAL_EVENTS = frozenset({"fill", "canceled", "expired", "rejected", "done_for_day", "replaced"})
+_REJECTION_STATUSES = frozenset({403, 422})
+_REMAINDER_PRICE = Decimal("0.000001")
+
+
+def _api_error_message(error: Exception) -> str:
+    text = str(error)
+    try:
+        payload = json.loads(text)
+    except (TypeError, ValueError):
+        return text
+    if isinstance(payload, dict) and payload.get("message"):
+        return str(payload["message"])
+    return text
+
+
+def _status_code(error: Exception) -> int | None:
+    code = getattr(error, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+class AlpacaBroker:
+    """Alpaca behind the broker port."""
+
+    def __init__(
+        self,
+        trading_client: Any,
+        data_client: Any | None = None,
+        *,
+        poll_interval: float = 0.5,
+        time_in_force: str = "day",
+        data_feed: str | None = None,
+        trade_updates: bool = False,
+        activity_attempts: int = 5,
+        activity_page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
+        self.trading_client = trading_client
+        self.data_client = data_client
+        self._poll = poll_interval
+        self._tif = time_in_force
+        self._feed = data_feed
+        self._trade_updates = trade_updates
+        self._activity_attempts = max(1, activity_attempts)
+        self._page_size = activity_page_size
+        self._queues: dict[str, asyncio.Queue[Execution | None]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: AlpacaSettings | None = None, **options: Any) -> AlpacaBroker:
+        """Clients from ``ALPACA_*`` settings (raises ``AlpacaConfigError`` without keys)."""
+        settings = settings or AlpacaSettings()
+        options.setdefault("poll_interval", settings.poll_interval)
+        options.setdefault("data_feed", settings.data_feed)
+        return cls(settings.trading_client(), settings.data_client(), **options)
+
+    # -- submitting ----------------------------------------------------------------------
+
+    def _alpaca_request(self, request: OrderRequest) -> Any:
+        from alpaca.trading.enums import OrderSide, TimeInForce  # noqa: PLC0415
+        from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest  # noqa: PLC0415
+
+        fields: dict[str, Any] = {
+            "symbol": request.symbol.upper(),
+            "side": OrderSide.BUY if request.side == "BUY" else OrderSide.SELL,
+            "time_in_force": TimeInForce(self._tif),
+            "client_order_id": request.client_order_id,
+        }
+        if request.qty is not None:
+            fields["qty"] = float(request.qty)
+        else:
+            fields["notional"] = float(request.notional or 0)
+        order_type = request.order_type.upper()
+        if order_type == "MARKET":
+            return MarketOrderRequest(**fields)
+        if order_type == "LIMIT":
+            return LimitOrderRequest(limit_price=float(request.limit_price or 0), **fields)
+        raise ValueError(f"order type {request.order_type} is not supported by this adapter")
+
+    async def submit_order(self, request: OrderRequest) -> OrderTicket:
+        from alpaca.common.exceptions import APIError  # noqa: PLC0415
+
+        alpaca_request = self._alpaca_request(request)
+        try:
+            order = await asyncio.to_thread(self.trading_client.submit_order, alpaca_request)
+        except APIError as error:
+            status, message = _status_code(error), _api_error_message(error)
+            duplicate = status == 422 and "client_order_id" in message.lower()
+            if duplicate and request.client_order_id:
+                logger.warning(
+                    "order %s already placed; watching it instead", request.client_order_id
+                )
+                order = await self._call(
+                    self.trading_client.get_order_by_client_id, request.client_order_id
+                )
+            elif status in _REJECTION_STATUSES:
+                return OrderTicket(request, None, "rejected", datetime.now(UTC), message)
+            else:
+                raise BrokerError(f"order for {request.symbol} not placed: {message}") from error
+        except OSError as error:
+            raise BrokerError(f"order for {request.symbol}: {error}") from error
+        order_status = enum_text(order.status).lower()
+        submitted = order.submitted_at or order.created_at
+        reason = "rejected by the broker" if order_status == "rejected" else None
+        return OrderTicket(request, str(order.id), order_status, as_utc(submitted), reason)
+
+    async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        from alpaca.common.exceptions import APIError  # noqa: PLC0415
+
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except APIError as error:
+            raise BrokerError(f"Alpaca answered: {_api_error_message(error)}") from error
+        except OSError as error:
+            raise BrokerError(f"Alpaca unreachable: {error}") from error
+        except AlpacaMappingError as error:
+            raise BrokerError(f"Alpaca sent an unusable payload: {error}") from error
+
+    # -- orders --------------------------------------------------------------------------
+
+    async def _order(self, order_id: str) -> Any:
+        return await self._call(self.trading_client.get_order_by_id, order_id)
+
+    async def get_order(self, order_id: str) -> OrderState:
+        return self._state(await self._order(order_id))
+
+    @staticmethod
+    def _state(order: Any) -> OrderState:
+        return OrderState(
+            order_id=str(order.id),
+            status=enum_text(order.status).lower(),
+            filled_qty=exact_decimal(order.filled_qty, "filled_qty") or Decimal(0),
+            filled_avg_price=exact_decimal(order.filled_avg_price, "filled_avg_price"),
+        )
+
+    # -- executions ----------------------------------------------------------------------
+
+    async def executions(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
+        if ticket.order_id is None or ticket.rejected:
+            return
+        if self._trade_updates:
+            async for execution in self._streamed(ticket.order_id):
+                yield execution
+            return
+        async for execution in self._polled(ticket):
+            yield execution
+
+    async def _polled(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
+        order_id = ticket.order_id or ""
+        seen: dict[str, Execution] = {}
+        seen_qty = Decimal(0)
+        short_reads = 0
+        while True:
+            order = await self._order(order_id)
+            state = self._state(order)
+            if state.filled_qty > seen_qty:
+                for execution in await self._order_fills(order_id, ticket.submitted_at):
+                    key = execution.execution_id or ""
+                    if key in seen:
+                        continue
+                    seen[key] = execution
+                    seen_qty += execution.qty
+                    yield self._typed(execution, order)
+            if state.terminal:
+                if seen_qty >= state.filled_qty:
+                    return
+                short_reads += 1
+                if short_reads >= self._activity_attempts:
+                    remainder = self._remainder(order, list(seen.values()), seen_qty)
+                    if remainder is not None:
+                        yield remainder
+                    return
+            await asyncio.sleep(self._poll)
+
+    async def _order_fills(self, order_id: str, submitted_at: datetime) -> list[Execution]:
+        fills = await self._call(
+            fetch_fill_activities,
+            self.trading_client,
+            after=submitted_at - timedelta(seconds=1),
+            page_size=self._page_size,
+        )
+        return [f for f in fills if f.order_id == order_id]
+
+    @staticmethod
+    def _typed(execution: Execution, order: Any) -> Execution:
+        """Activities do not carry the order type; take it from the order."""
+        whole = order_execution(order)
+        order_type = whole.order_type if whole is not None else None
+        if order_type is None or execution.order_type is not None:
+            return execution
+        return Execution(
+            order_id=execution.order_id,
+            symbol=execution.symbol,
+            side=execution.side,
+            qty=execution.qty,
+            price=execution.price,
+            filled_at=execution.filled_at,
+            execution_id=execution.execution_id,
+            order_type=order_type,
+        )
+
+    @staticmethod
+    def _remainder(order: Any, seen: list[Execution], seen_qty: Decimal) -> Execution | None:
+        """What the finished order filled beyond the activities seen (activities lagging).
+
+        With no activity seen, the whole order is one execution (no execution id). Otherwise
+        the rest is one execution priced so the order's total matches its average price.
+        """
+        whole = order_execution(order)
+        if whole is None:
+            return None
+        if not seen:
+            logger.warning(
+                "order %s: no fill activity found; recording the whole order", whole.order_id
+            )
+            return whole
+        rest = whole.qty - seen_qty
+        if rest <= 0:
+            return None
+        value = whole.qty * whole.price - sum((e.value for e in seen), Decimal(0))
+        price = (value / rest).quantize(_REMAINDER_PRICE)
+        logger.warning(
+            "order %s: activities cover %s of %s; recording the remaining %s at %s",
+            whole.order_id,
+            seen_qty,
+            whole.qty,
+            rest,
+            price,
+        )
+        return Execution(
+            order_id=whole.order_id,
+            symbol=whole.symbol,
+            side=whole.side,
+            qty=rest,
+            price=price,
+            filled_at=whole.filled_at,
+            execution_id=f"{whole.order_id}:remainder",
+            order_type=whole.order_type,
+        )
+
+    # -- trade updates (TradingStream) ---------------------------------------------------
+
+    def _queue(self, order_id: str) -> asyncio.Queue[Execution | None]:
+        queue = self._queues.get(order_id)
+        if queue is None:
+            queue = self._queues[order_id] = asyncio.Queue()
+        return queue
+
+    async def handle_trade_update(self, update: Any) -> None:
+        """Handler for ``TradingStream.subscribe_trade_updates``: route one update."""
+        order_id = str(update.order.id)
+        queue = self._queue(order_id)
+        try:
+            execution = trade_update_execution(update)
+        except AlpacaMappingError as error:
+            logger.error("trade update for order %s not usable: %s", order_id, error)
+            execution = None
+        if execution is not None:
+            queue.put_nowait(execution)
+        if enum_text(update.event).lower() in TERMINAL_EVENTS:
+            queue.put_nowait(None)
+
+    async def _streamed(self, order_id: str) -> AsyncIterator[Execution]:
+        queue = self._queue(order_id)
+        seen: set[str] = set()
+        seen_qty = Decimal(0)
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), timeout=max(self._poll, 1.0) * 10)
+                except TimeoutError:  # a missed terminal message: ask the order itself
+                    state = await self.get_order(order_id)
+                    if state.terminal and state.filled_qty <= seen_qty:
+                        return
+                    continue
+                if item is None:
+                    return
+                key = item.execution_id or ""
+                if key in seen:  # a replayed message
+                    continue
+                seen.add(key)
+                seen_qty += item.qty
+                yield item
+        finally:
+            self._queues.pop(order_id, None)
+
+    # -- quotes and fill history ---------------------------------------------------------
+
+    async def get_quote(self, symbol: str) -> QuoteModel | None:
+        if self.data_client is None:
+            return None
+        from alpaca.data.requests import StockLatestQuoteRequest  # noqa: PLC0415
+
+        fields: dict[str, Any] = {"symbol_or_symbols": symbol.upper()}
+        if self._feed:
+            fields["feed"] = self._feed
+        quotes = await self._call(
+            self.data_client.get_stock_latest_quote, StockLatestQuoteRequest(**fields)
+        )
+        return quote_model(quotes.get(symbol.upper())) if quotes else None
+
+    async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
+        fills: list[Execution] = await self._call(
+            fetch_fill_activities,
+            self.trading_client,
+            after=after,
+            until=until,
+            page_size=self._page_size,
+        )
+        return fills

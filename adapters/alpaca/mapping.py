@@ -1,0 +1,311 @@
+"""alpaca-py's models -> the ledger's inputs, exactly.
+
+* ``Order``: a filled (or partially filled, then finished) order becomes one whole-order
+  :class:`~adapters.broker.Execution` of what was *filled* (``filled_qty`` at
+  ``filled_avg_price``), never what was requested. Multi-leg orders map leg by leg.
+* ``TradeUpdate``: ``fill`` and ``partial_fill`` events become one execution each, keyed by
+  the event's ``execution_id``; every other event (including ones alpaca-py does not know)
+  maps to ``None``. Recording the same message twice is a no-op in the ledger.
+* ``Quote``: bid/ask at the moment of a fill -> ``QuoteModel``.
+* Fill activities (``TradeActivity``, or the raw JSON of ``/v2/account/activities/FILL``)
+  -> executions carrying the activity id.
+
+Quantities and prices arrive as ``str`` or ``float``; both become exact ``Decimal``s
+through their text (``"0.1"`` and ``0.1`` give ``Decimal("0.1")``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+
+from adapters.broker import Execution, Side
+from ledger_domain import QuoteModel, TradeLedgerEntry, TradeLedgerService
+from ledger_domain.models import as_utc
+
+logger = logging.getLogger(__name__)
+
+ORDER_TYPES: Mapping[str, str] = {
+    "market": "MARKET",
+    "limit": "LIMIT",
+    "stop": "STOP",
+    "stop_limit": "STOP_LIMIT",
+    "trailing_stop": "TRAILING_STOP",
+}
+"""Alpaca order type -> the ledger's order type."""
+
+FILL_EVENTS = frozenset({"fill", "partial_fill"})
+"""Trade update events that carry an execution."""
+
+
+class AlpacaMappingError(ValueError):
+    """An Alpaca payload lacks what a fill needs, or carries something unusable."""
+
+
+def enum_text(value: object) -> str:
+    """An enum member's value, or the text of anything else; ``None`` gives ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, Enum):
+        value = value.value
+    return str(value).strip()
+
+
+def exact_decimal(value: object, field: str = "value") -> Decimal | None:
+    """``"0.1"``, ``0.1`` and ``Decimal("0.1")`` all give ``Decimal("0.1")``; blank gives None."""
+    if value is None or isinstance(value, bool):
+        if isinstance(value, bool):
+            raise AlpacaMappingError(f"{field}: expected a number, got {value!r}")
+        return None
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise AlpacaMappingError(f"{field}: not a finite number: {value!r}")
+        result = Decimal(str(value))
+    elif isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise AlpacaMappingError(f"{field}: not a number: {value!r}") from None
+    else:
+        raise AlpacaMappingError(f"{field}: expected a number, got {type(value).__name__}")
+    if not result.is_finite():
+        raise AlpacaMappingError(f"{field}: not a finite number: {value!r}")
+    return result
+
+
+def ledger_order_type(value: object) -> str | None:
+    """``market`` -> ``MARKET`` ... ``trailing_stop`` -> ``TRAILING_STOP``; None when absent."""
+    text = enum_text(value).lower()
+    if not text:
+        return None
+    return ORDER_TYPES.get(text, text.upper())
+
+
+def ledger_side(value: object) -> Side:
+    """Alpaca's ``buy`` -> ``BUY``; ``sell`` and ``sell_short`` -> ``SELL``."""
+    text = enum_text(value).lower()
+    if text == "buy":
+        return "BUY"
+    if text in ("sell", "sell_short"):
+        return "SELL"
+    raise AlpacaMappingError(f"side: expected buy or sell, got {value!r}")
+
+
+def _time(value: object, field: str) -> datetime:
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, str) and value.strip():
+        try:
+            return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+        except ValueError:
+            raise AlpacaMappingError(f"{field}: not an ISO-8601 time: {value!r}") from None
+    raise AlpacaMappingError(f"{field}: missing")
+
+
+# -- orders ------------------------------------------------------------------------------
+
+
+def order_execution(order: Any) -> Execution | None:
+    """A whole-order execution of what ``order`` filled, or ``None`` if nothing was filled.
+
+    Multi-leg orders (no top-level symbol or side) give ``None``: see :func:`order_executions`.
+    """
+    filled = exact_decimal(getattr(order, "filled_qty", None), "filled_qty")
+    price = exact_decimal(getattr(order, "filled_avg_price", None), "filled_avg_price")
+    symbol = enum_text(getattr(order, "symbol", None))
+    if not filled or filled <= 0 or not price or price <= 0 or not symbol:
+        return None
+    side_value = getattr(order, "side", None)
+    if not enum_text(side_value):
+        return None
+    filled_at = getattr(order, "filled_at", None) or getattr(order, "updated_at", None)
+    return Execution(
+        order_id=str(order.id),
+        symbol=symbol.upper(),
+        side=ledger_side(side_value),
+        qty=filled,
+        price=price,
+        filled_at=_time(filled_at, "filled_at"),
+        execution_id=None,
+        order_type=ledger_order_type(
+            getattr(order, "type", None) or getattr(order, "order_type", None)
+        ),
+    )
+
+
+def order_executions(order: Any) -> list[Execution]:
+    """Whole-order executions of ``order``, or of each filled leg of a multi-leg order."""
+    own = order_execution(order)
+    if own is not None:
+        return [own]
+    return [e for leg in getattr(order, "legs", None) or [] for e in order_executions(leg)]
+
+
+def record_order(
+    service: TradeLedgerService,
+    order: Any,
+    correlation_id: str,
+    rebalance_plan: Any | None = None,
+    quote_at_fill: Any | None = None,
+) -> TradeLedgerEntry | None:
+    """Record a filled alpaca ``Order`` as one whole-order fill; ``None`` if nothing filled."""
+    execution = order_execution(order)
+    if execution is None:
+        return None
+    return service.record_filled_order(execution, correlation_id, rebalance_plan, quote_at_fill)
+
+
+# -- trade updates -----------------------------------------------------------------------
+
+
+def trade_update_execution(update: Any) -> Execution | None:
+    """One execution from a ``fill``/``partial_fill`` update; ``None`` for any other event.
+
+    Raises ``AlpacaMappingError`` when a fill event lacks its execution id, price or qty.
+    """
+    event = enum_text(getattr(update, "event", None)).lower()
+    if event not in FILL_EVENTS:
+        return None
+    order = update.order
+    execution_id = enum_text(getattr(update, "execution_id", None))
+    qty = exact_decimal(getattr(update, "qty", None), "qty")
+    price = exact_decimal(getattr(update, "price", None), "price")
+    if not execution_id:
+        raise AlpacaMappingError(f"{event} event of order {order.id} has no execution_id")
+    if qty is None or price is None:
+        raise AlpacaMappingError(f"{event} event {execution_id} has no qty or price")
+    return Execution(
+        order_id=str(order.id),
+        symbol=enum_text(order.symbol).upper(),
+        side=ledger_side(order.side),
+        qty=qty,
+        price=price,
+        filled_at=_time(getattr(update, "timestamp", None), "timestamp"),
+        execution_id=execution_id,
+        order_type=ledger_order_type(
+            getattr(order, "type", None) or getattr(order, "order_type", None)
+        ),
+    )
+
+
+def record_trade_update(
+    service: TradeLedgerService,
+    update: Any,
+    correlation_id: str,
+    rebalance_plan: Any | None = None,
+    quote_at_fill: Any | None = None,
+) -> TradeLedgerEntry | None:
+    """Record a fill/partial_fill update as one execution; other events record nothing.
+
+    A replayed message (same execution id, same fill) is a no-op.
+    """
+    execution = trade_update_execution(update)
+    if execution is None:
+        return None
+    return service.record_execution(
+        execution,
+        correlation_id,
+        rebalance_plan=rebalance_plan,
+        quote_at_fill=quote_at_fill,
+        execution_id=execution.execution_id,
+    )
+
+
+# -- quotes ------------------------------------------------------------------------------
+
+
+def quote_model(quote: Any) -> QuoteModel | None:
+    """alpaca-py's ``Quote`` (floats) -> ``QuoteModel`` (exact); ``None`` stays ``None``.
+
+    A side of 0 (Alpaca sends 0 when a side is empty) is kept: the ledger reads it as missing.
+    """
+    if quote is None:
+        return None
+    timestamp = getattr(quote, "timestamp", None)
+    return QuoteModel(
+        bid_price=exact_decimal(getattr(quote, "bid_price", None), "bid_price"),
+        ask_price=exact_decimal(getattr(quote, "ask_price", None), "ask_price"),
+        bid_size=exact_decimal(getattr(quote, "bid_size", None), "bid_size"),
+        ask_size=exact_decimal(getattr(quote, "ask_size", None), "ask_size"),
+        timestamp=as_utc(timestamp) if isinstance(timestamp, datetime) else None,
+    )
+
+
+# -- fill activities ---------------------------------------------------------------------
+
+
+def _field(activity: Any, name: str) -> Any:
+    if isinstance(activity, Mapping):
+        return activity.get(name)
+    return getattr(activity, name, None)
+
+
+def activity_execution(activity: Any) -> Execution:
+    """A fill activity (``TradeActivity`` or its raw JSON) -> an execution with its id.
+
+    From raw JSON the exact strings are used; from a ``TradeActivity`` (floats) each value
+    goes through its text, which gives the same digits for any price Alpaca reports.
+    """
+    activity_id = enum_text(_field(activity, "id"))
+    kind = enum_text(_field(activity, "activity_type")).upper()
+    if kind and kind != "FILL":
+        raise AlpacaMappingError(f"activity {activity_id} is {kind}, not FILL")
+    if not activity_id:
+        raise AlpacaMappingError("fill activity without an id")
+    qty = exact_decimal(_field(activity, "qty"), "qty")
+    price = exact_decimal(_field(activity, "price"), "price")
+    order_id = enum_text(_field(activity, "order_id"))
+    symbol = enum_text(_field(activity, "symbol")).upper()
+    if qty is None or price is None or not order_id or not symbol:
+        raise AlpacaMappingError(f"fill activity {activity_id} lacks qty, price, order or symbol")
+    return Execution(
+        order_id=order_id,
+        symbol=symbol,
+        side=ledger_side(_field(activity, "side")),
+        qty=qty,
+        price=price,
+        filled_at=_time(_field(activity, "transaction_time"), "transaction_time"),
+        execution_id=activity_id,
+    )
+
+
+def trade_activity(raw: Mapping[str, Any]) -> Any:
+    """alpaca-py's ``TradeActivity`` from the raw JSON of one fill activity.
+
+    The Trading API's payload may omit what alpaca-py requires of its broker-API twin
+    (``account_id``, ``order_status``) and may say ``sell_short``; raises
+    ``AlpacaMappingError`` when it cannot be represented. :func:`activity_execution` takes
+    the raw JSON directly and needs neither.
+    """
+    from alpaca.trading.models import TradeActivity  # noqa: PLC0415  (heavy import)
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    data = dict(raw)
+    if enum_text(data.get("side")).lower() == "sell_short":
+        data["side"] = "sell"
+    try:
+        return TradeActivity(**data)
+    except ValidationError as error:
+        raise AlpacaMappingError(f"not a TradeActivity: {error}") from error
+
+
+def same_execution(ledger_execution_id: str, activity_id: str) -> bool:
+    """Does a ledger execution id name this fill activity?
+
+    Activity ids read ``<timestamp>::<uuid>``; a stream's ``execution_id`` is the uuid.
+    """
+    if ledger_execution_id == activity_id:
+        return True
+    _, sep, tail = activity_id.partition("::")
+    return bool(sep) and tail == ledger_execution_id

@@ -1,0 +1,186 @@
+"""The broker port: what the executor and reconciliation need from a broker, nothing more.
+
+Two adapters implement it: ``adapters.alpaca.AlpacaBroker`` (alpaca-py's ``TradingClient``
+and market data client) and ``adapters.simulated_broker.SimulatedBroker`` (the demo and
+tests). Everything crossing the port is exact: quantities and prices are ``Decimal``,
+times are timezone-aware UTC.
+
+An :class:`Execution` reads like the executor's order result (``symbol``, ``action``,
+``shares``, ``price``, ``order_id``, ``order_type``, ``filled_at``, ``success``), so it can
+be handed to ``TradeLedgerService.record_execution`` / ``record_filled_order`` as is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from hashlib import sha256
+from typing import Literal, Protocol, runtime_checkable
+
+from ledger_domain import QuoteModel
+from ledger_domain.models import as_utc
+
+Side = Literal["BUY", "SELL"]
+
+TERMINAL_STATUSES = frozenset(
+    {"filled", "canceled", "expired", "rejected", "replaced", "done_for_day", "stopped"}
+)
+"""Order statuses after which no further execution arrives (Alpaca's names)."""
+
+CLIENT_ORDER_ID_MAX = 128
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class BrokerError(Exception):
+    """The broker could not be reached or answered something unusable (not a rejection)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """One order to place: exactly one of ``qty`` (shares) or ``notional`` (dollars)."""
+
+    symbol: str
+    side: Side
+    qty: Decimal | None = None
+    notional: Decimal | None = None
+    order_type: str = "MARKET"
+    limit_price: Decimal | None = None
+    client_order_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.side not in ("BUY", "SELL"):
+            raise ValueError(f"side must be BUY or SELL, got {self.side!r}")
+        if (self.qty is None) == (self.notional is None):
+            raise ValueError("give exactly one of qty or notional")
+        amount = self.qty if self.qty is not None else self.notional
+        if amount is None or not amount.is_finite() or amount <= 0:
+            raise ValueError(f"order size must be a finite number > 0, got {amount}")
+        if self.order_type.upper() in ("LIMIT", "STOP_LIMIT") and self.limit_price is None:
+            raise ValueError(f"a {self.order_type} order needs a limit_price")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTicket:
+    """The broker's answer to a submission. A rejection is a ticket, not an exception."""
+
+    request: OrderRequest
+    order_id: str | None
+    status: str
+    submitted_at: datetime
+    reason: str | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == "rejected"
+
+    @property
+    def symbol(self) -> str:
+        return self.request.symbol
+
+
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    """An order as the broker sees it now (what was filled, not what was asked)."""
+
+    order_id: str
+    status: str
+    filled_qty: Decimal
+    filled_avg_price: Decimal | None
+    reason: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One fill (or a whole filled order when ``execution_id`` is ``None``).
+
+    Also the shape of a broker fill activity, which always carries its ``execution_id``.
+    """
+
+    order_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    filled_at: datetime
+    execution_id: str | None = None
+    order_type: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filled_at", as_utc(self.filled_at))
+
+    # -- the order-result names the ledger service reads ----------------------------
+
+    @property
+    def action(self) -> str:
+        return self.side
+
+    @property
+    def shares(self) -> Decimal:
+        return self.qty
+
+    @property
+    def success(self) -> bool:
+        return True
+
+    @property
+    def timestamp(self) -> datetime:
+        return self.filled_at
+
+    @property
+    def value(self) -> Decimal:
+        return self.qty * self.price
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """Place orders, observe their executions as they happen, quote a symbol now."""
+
+    async def submit_order(self, request: OrderRequest) -> OrderTicket:
+        """Place an order. Rejections come back as a ticket with ``status == "rejected"``;
+        ``BrokerError`` (or any exception) means the outcome is unknown."""
+        ...
+
+    def executions(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
+        """The order's executions as they happen; ends when the order is terminal.
+
+        Iterating again may repeat executions already seen (same ``execution_id``):
+        recording them again is a no-op in the ledger.
+        """
+        ...
+
+    async def get_order(self, order_id: str) -> OrderState:
+        """The order's current state."""
+        ...
+
+    async def get_quote(self, symbol: str) -> QuoteModel | None:
+        """The latest bid/ask, or ``None`` when the broker has no quote for the symbol."""
+        ...
+
+
+@runtime_checkable
+class FillHistory(Protocol):
+    """The broker's record of fills (Alpaca: account activities of type FILL)."""
+
+    async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
+        """Every execution with ``after <= filled_at < until``, oldest first."""
+        ...
+
+
+def client_order_id(*parts: str) -> str:
+    """A deterministic client order id from its parts, safe for Alpaca (<= 128 chars).
+
+    The same plan placing the same order twice gets the same id, so the broker refuses the
+    duplicate (Alpaca answers 422) instead of trading twice.
+    """
+    text = "-".join(_UNSAFE_ID.sub("_", part.strip()) for part in parts if part)
+    if len(text) <= CLIENT_ORDER_ID_MAX:
+        return text
+    digest = sha256(text.encode()).hexdigest()[:16]
+    return f"{text[: CLIENT_ORDER_ID_MAX - 17]}-{digest}"

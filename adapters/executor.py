@@ -1,0 +1,440 @@
+"""The ``Executor``: trade a rebalance plan, record every fill as it happens, archive the run.
+
+The guide's shape::
+
+    executor = Executor(broker)                       # SimulatedBroker, AlpacaBroker, ...
+    result = await executor.execute_rebalance_plan(plan)
+    ledger = executor.trade_ledger.get_ledger()
+
+How a run goes:
+
+1. A new run ledger (``TradeLedgerService``) is opened for the plan and becomes
+   ``executor.trade_ledger``.
+2. SELL items are placed first (concurrently), and only once every sell has finished are
+   the BUY items placed. HOLD items and zero amounts are skipped. Each order is a market
+   order for ``abs(item.trade_amount)`` dollars (``notional``), with a client order id
+   derived from the plan id, the symbol and the side.
+3. Every execution the broker reports is recorded as it arrives, with the plan's strategy
+   attribution and the quote taken at that moment (``get_quote`` right after the fill).
+   Recording happens on a worker thread, fed by a queue: trading never waits for the ledger.
+4. When all orders are done the ledger is closed and its event stream written once to the
+   archive (on a worker thread).
+
+Failures are contained: a ledger error (an invalid fill, a store that refuses or hangs)
+or an archive failure is logged and reported in the :class:`ExecutionResult`; it never
+fails, cancels or stalls the trades. A broker error fails only the order it concerns.
+
+Idempotence: a plan id is executed once per executor. Calling again with the same plan
+id (even while the first call is running) returns the first call's result with
+``replayed=True``: nothing is traded or recorded twice. Across processes the
+deterministic client order ids make the broker refuse a duplicate order.
+
+One ledger per plan: every new plan on the same executor gets its own run ledger, and
+``trade_ledger`` then points at the latest plan's (``ledger_for(plan_id)`` finds any).
+A ``trade_ledger`` passed to the constructor is used for the first plan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from adapters.archive.port import RunArchive, WriteOutcome
+from adapters.broker import Broker, Execution, OrderRequest, client_order_id
+from ledger_domain import QuoteModel, TradeLedgerService
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal(0)
+ARCHIVED_STATUSES = frozenset({"written", "already_archived"})
+
+LedgerFactory = Callable[[str | None], TradeLedgerService]
+
+
+def _default_ledger(correlation_id: str | None) -> TradeLedgerService:
+    return TradeLedgerService(correlation_id)
+
+
+@dataclass
+class OrderReport:
+    """What happened to one plan item's order."""
+
+    symbol: str
+    side: str
+    client_order_id: str
+    notional: Decimal
+    order_id: str | None = None
+    status: str = "pending"
+    filled_qty: Decimal = ZERO
+    filled_value: Decimal = ZERO
+    executions: int = 0
+    reason: str | None = None
+
+    @property
+    def average_price(self) -> Decimal | None:
+        return self.filled_value / self.filled_qty if self.filled_qty else None
+
+    def add(self, execution: Execution) -> None:
+        self.executions += 1
+        self.filled_qty += execution.qty
+        self.filled_value += execution.value
+
+
+@dataclass
+class ExecutionResult:
+    """The outcome of one plan: orders, and what the ledger and archive did.
+
+    ``success`` is about the trades only; ledger and archive problems are in
+    ``ledger_errors`` / ``archive_error`` and never turn a trading success into a failure.
+    """
+
+    plan_id: str
+    correlation_id: str
+    ledger_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    orders: list[OrderReport] = field(default_factory=list)
+    ledger_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    ledger_closed: bool = False
+    archive: WriteOutcome | None = None
+    archive_error: str | None = None
+    replayed: bool = False
+
+    @property
+    def success(self) -> bool:
+        """Every order was placed and completely filled."""
+        return all(order.status == "filled" for order in self.orders)
+
+    @property
+    def orders_placed(self) -> int:
+        return sum(1 for order in self.orders if order.order_id is not None)
+
+    @property
+    def orders_filled(self) -> int:
+        return sum(1 for order in self.orders if order.filled_qty > 0)
+
+    @property
+    def orders_failed(self) -> list[OrderReport]:
+        return [o for o in self.orders if o.status in ("rejected", "error", "timed_out")]
+
+    @property
+    def executions(self) -> int:
+        return sum(order.executions for order in self.orders)
+
+    @property
+    def ledger_ok(self) -> bool:
+        return not self.ledger_errors and self.ledger_closed
+
+    @property
+    def archived(self) -> bool:
+        return self.archive is not None and self.archive.status in ARCHIVED_STATUSES
+
+
+class _Recorder:
+    """Records executions on a worker thread, in arrival order, never blocking the caller."""
+
+    def __init__(
+        self, ledger: TradeLedgerService, plan: Any, correlation_id: str, errors: list[str]
+    ) -> None:
+        self._ledger = ledger
+        self._plan = plan
+        self._correlation_id = correlation_id
+        self._errors = errors
+        self._queue: asyncio.Queue[tuple[Execution, QuoteModel | None] | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._run(), name=f"ledger-{ledger.ledger_id}")
+        self.pending = 0
+        self.recorded = 0
+
+    def submit(self, execution: Execution, quote: QuoteModel | None) -> None:
+        self.pending += 1
+        self._queue.put_nowait((execution, quote))
+
+    def _record(self, execution: Execution, quote: QuoteModel | None) -> None:
+        if execution.execution_id is None:  # the broker only knows the whole order
+            self._ledger.record_filled_order(execution, self._correlation_id, self._plan, quote)
+        else:
+            self._ledger.record_execution(
+                execution,
+                self._correlation_id,
+                rebalance_plan=self._plan,
+                quote_at_fill=quote,
+                execution_id=execution.execution_id,
+            )
+
+    async def _run(self) -> None:
+        while (item := await self._queue.get()) is not None:
+            execution, quote = item
+            try:
+                await asyncio.to_thread(self._record, execution, quote)
+                self.recorded += 1
+            except Exception as error:
+                message = (
+                    f"fill {execution.execution_id or execution.order_id} "
+                    f"({execution.side} {execution.qty} {execution.symbol} @ {execution.price}) "
+                    f"not recorded: {error}"
+                )
+                logger.error("ledger %s: %s", self._ledger.ledger_id, message)
+                self._errors.append(message)
+            finally:
+                self.pending -= 1
+
+    async def finish(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) for every submitted fill to be recorded."""
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            message = f"ledger still recording after {timeout}s; {self.pending} fill(s) pending"
+            logger.error("ledger %s: %s", self._ledger.ledger_id, message)
+            self._errors.append(message)
+            return False
+        return True
+
+
+@contextlib.asynccontextmanager
+async def _closing(iterator: AsyncIterator[Execution]) -> AsyncIterator[AsyncIterator[Execution]]:
+    try:
+        yield iterator
+    finally:
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+
+
+def as_broker(broker: Any) -> Broker:
+    """A broker-port object as is; an alpaca-py ``TradingClient`` wrapped in ``AlpacaBroker``."""
+    if isinstance(broker, Broker):
+        return broker
+    if type(broker).__name__ == "TradingClient":
+        from adapters.alpaca.broker import AlpacaBroker  # noqa: PLC0415
+
+        return AlpacaBroker(broker)
+    raise TypeError(f"{type(broker).__name__} does not implement the broker port")
+
+
+class Executor:
+    """Executes rebalance plans against a broker and keeps each run's trade ledger."""
+
+    def __init__(
+        self,
+        broker: Any,
+        *,
+        trade_ledger: TradeLedgerService | None = None,
+        archive: RunArchive | None = None,
+        ledger_factory: LedgerFactory | None = None,
+        quote_timeout: float = 2.0,
+        submit_timeout: float = 30.0,
+        order_timeout: float = 300.0,
+        ledger_timeout: float = 30.0,
+        archive_timeout: float = 60.0,
+    ) -> None:
+        self.broker: Broker = as_broker(broker)
+        self._ledger_factory = ledger_factory or _default_ledger
+        self._given_ledger = trade_ledger
+        self._current_ledger = trade_ledger
+        self._archive = archive
+        self._archive_resolved = archive is not None
+        self.quote_timeout = quote_timeout
+        self.submit_timeout = submit_timeout
+        self.order_timeout = order_timeout
+        self.ledger_timeout = ledger_timeout
+        self.archive_timeout = archive_timeout
+        self._runs: dict[str, asyncio.Task[ExecutionResult]] = {}
+        self._ledgers: dict[str, TradeLedgerService] = {}
+
+    # -- the guide's API -----------------------------------------------------------------
+
+    @property
+    def trade_ledger(self) -> TradeLedgerService:
+        """The latest plan's run ledger (an empty one before the first plan)."""
+        if self._current_ledger is None:
+            self._current_ledger = self._ledger_factory(None)
+        return self._current_ledger
+
+    async def execute_rebalance_plan(self, plan: Any) -> ExecutionResult:
+        """Trade ``plan`` (sells before buys), record its fills, close and archive its ledger.
+
+        The run continues to the end even if the caller is cancelled.
+        """
+        plan_id = str(plan.plan_id)
+        task = self._runs.get(plan_id)
+        if task is not None:
+            logger.warning("plan %s was already executed; returning its result", plan_id)
+            return replace(await asyncio.shield(task), replayed=True)
+        ledger = self._open_ledger(plan)
+        task = asyncio.create_task(self._run(plan, ledger), name=f"plan-{plan_id}")
+        self._runs[plan_id] = task
+        return await asyncio.shield(task)
+
+    # -- beyond the guide ----------------------------------------------------------------
+
+    def ledger_for(self, plan_id: str) -> TradeLedgerService | None:
+        """The run ledger of an executed plan."""
+        return self._ledgers.get(plan_id)
+
+    def archive(self) -> RunArchive | None:
+        """The archive runs are written to (``archive_from_settings()`` unless given)."""
+        if not self._archive_resolved:
+            self._archive_resolved = True
+            try:
+                from adapters.archive import archive_from_settings  # noqa: PLC0415
+            except ImportError:
+                logger.warning("no archive available: runs are not archived")
+                return None
+            self._archive = archive_from_settings()
+        return self._archive
+
+    # -- a run ---------------------------------------------------------------------------
+
+    def _open_ledger(self, plan: Any) -> TradeLedgerService:
+        if self._given_ledger is not None:
+            ledger, self._given_ledger = self._given_ledger, None
+        else:
+            ledger = self._ledger_factory(str(plan.correlation_id))
+        self._current_ledger = ledger
+        self._ledgers[str(plan.plan_id)] = ledger
+        return ledger
+
+    async def _run(self, plan: Any, ledger: TradeLedgerService) -> ExecutionResult:
+        result = ExecutionResult(
+            plan_id=str(plan.plan_id),
+            correlation_id=str(plan.correlation_id),
+            ledger_id=ledger.ledger_id,
+            started_at=datetime.now(UTC),
+        )
+        recorder = _Recorder(ledger, plan, result.correlation_id, result.ledger_errors)
+        items = [
+            item
+            for item in plan.items
+            if str(item.action).upper() in ("BUY", "SELL") and Decimal(item.trade_amount) != 0
+        ]
+        for side in ("SELL", "BUY"):
+            phase = sorted(
+                (item for item in items if str(item.action).upper() == side),
+                key=lambda item: item.priority,
+            )
+            reports = await asyncio.gather(
+                *(self._execute_item(plan, item, side, recorder, result) for item in phase)
+            )
+            result.orders.extend(reports)
+        if await recorder.finish(self.ledger_timeout):
+            result.ledger_closed = await self._close(ledger, result)
+        if result.ledger_closed:
+            await self._archive_run(ledger, result)
+        else:
+            result.archive_error = "ledger not closed; the run was not archived"
+        result.finished_at = datetime.now(UTC)
+        self._log(result)
+        return result
+
+    async def _execute_item(
+        self, plan: Any, item: Any, side: str, recorder: _Recorder, result: ExecutionResult
+    ) -> OrderReport:
+        symbol = str(item.symbol).strip().upper()
+        amount = abs(Decimal(item.trade_amount))
+        request = OrderRequest(
+            symbol=symbol,
+            side="BUY" if side == "BUY" else "SELL",
+            notional=amount,
+            client_order_id=client_order_id(str(plan.plan_id), symbol, side),
+        )
+        report = OrderReport(symbol, side, request.client_order_id or "", amount)
+        try:
+            ticket = await asyncio.wait_for(self.broker.submit_order(request), self.submit_timeout)
+        except Exception as error:
+            report.status, report.reason = "error", f"not placed: {error!r}"
+            logger.error("%s %s: %s", side, symbol, report.reason)
+            return report
+        report.order_id, report.status = ticket.order_id, ticket.status
+        if ticket.rejected or ticket.order_id is None:
+            report.status, report.reason = "rejected", ticket.reason
+            logger.warning("%s %s rejected: %s", side, symbol, ticket.reason)
+            return report
+        try:
+            async with asyncio.timeout(self.order_timeout):
+                async with _closing(self.broker.executions(ticket)) as executions:
+                    async for execution in executions:
+                        quote = await self._quote_at_fill(execution.symbol, result)
+                        recorder.submit(execution, quote)
+                        report.add(execution)
+        except TimeoutError:
+            report.status = "timed_out"
+            report.reason = (
+                f"still open after {self.order_timeout}s; later fills are not in this ledger"
+            )
+            logger.error("%s %s order %s: %s", side, symbol, ticket.order_id, report.reason)
+            return report
+        except Exception as error:
+            report.status, report.reason = "error", f"while watching fills: {error!r}"
+            logger.error("%s %s order %s: %s", side, symbol, ticket.order_id, report.reason)
+            return report
+        try:
+            state = await asyncio.wait_for(
+                self.broker.get_order(ticket.order_id), self.submit_timeout
+            )
+            report.status, report.reason = state.status, state.reason
+        except Exception as error:
+            report.reason = f"final state unknown: {error!r}"
+        return report
+
+    async def _quote_at_fill(self, symbol: str, result: ExecutionResult) -> QuoteModel | None:
+        try:
+            quote = await asyncio.wait_for(self.broker.get_quote(symbol), self.quote_timeout)
+        except Exception as error:
+            result.warnings.append(f"no quote for {symbol} at fill: {error!r}")
+            return None
+        if quote is None:
+            result.warnings.append(f"no quote for {symbol} at fill")
+        return quote
+
+    async def _close(self, ledger: TradeLedgerService, result: ExecutionResult) -> bool:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(ledger.close), self.ledger_timeout)
+        except Exception as error:
+            message = f"ledger not closed: {error!r}"
+            logger.error("ledger %s: %s", ledger.ledger_id, message)
+            result.ledger_errors.append(message)
+            return False
+        return True
+
+    async def _archive_run(self, ledger: TradeLedgerService, result: ExecutionResult) -> None:
+        try:
+            archive = self.archive()
+            if archive is None:
+                result.archive_error = "no archive configured"
+                return
+            events = await asyncio.to_thread(ledger.events)
+            outcome = await asyncio.wait_for(
+                asyncio.to_thread(archive.write, events), self.archive_timeout
+            )
+        except Exception as error:
+            result.archive_error = f"archive write failed: {error!r}"
+            logger.error("ledger %s: %s", ledger.ledger_id, result.archive_error)
+            return
+        result.archive = outcome
+        if outcome.error:
+            result.archive_error = outcome.error
+            logger.error(
+                "ledger %s archive %s: %s", ledger.ledger_id, outcome.status, outcome.error
+            )
+
+    @staticmethod
+    def _log(result: ExecutionResult) -> None:
+        logger.info(
+            "plan %s: %d order(s), %d filled, %d execution(s); ledger %s %s; archive %s",
+            result.plan_id,
+            len(result.orders),
+            result.orders_filled,
+            result.executions,
+            result.ledger_id,
+            "closed" if result.ledger_closed else "NOT closed",
+            result.archive.status if result.archive else result.archive_error,
+        )

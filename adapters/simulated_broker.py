@@ -1,0 +1,246 @@
+"""A deterministic in-process broker for the demo and tests (implements the broker port).
+
+* **Quotes** are deterministic: a symbol's reference price comes from ``prices`` or, if
+  absent, from a hash of its name; bid/ask sit half a ``spread`` either side. Each
+  execution moves the price one ``tick`` in the trade's direction, so a later fill of the
+  same order is at a different price and its quote is that moment's quote.
+* **Fills**: a buy fills at the ask and a sell at the bid of that moment. ``partial_fills``
+  splits an order into that many executions; ``fill_fraction`` fills only that part of an
+  order and cancels the rest.
+* **Rejections**: a symbol in ``reject`` is refused at submission with the given reason.
+* **No quote**: a symbol in ``no_quote`` still fills, but ``get_quote`` returns ``None``.
+* A repeated ``client_order_id`` returns the existing order (like Alpaca's duplicate check),
+  so the same order is never placed twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_DOWN, Decimal
+from hashlib import sha256
+from uuid import NAMESPACE_URL, uuid5
+
+from adapters.broker import BrokerError, Execution, OrderRequest, OrderState, OrderTicket
+from ledger_domain import QuoteModel
+from ledger_domain.models import as_utc
+
+DEFAULT_SPREAD = Decimal("0.02")
+DEFAULT_TICK = Decimal("0.01")
+QTY_INCREMENT = Decimal("0.000000001")
+"""Alpaca's fractional precision: nine decimal places."""
+
+
+def tidy(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent notation (25.000 -> 25)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def reference_price(symbol: str) -> Decimal:
+    """A stable price in [20.00, 499.99] derived from the symbol's name."""
+    digest = int(sha256(symbol.encode()).hexdigest()[:12], 16)
+    return Decimal(2000 + digest % 48000) / 100
+
+
+@dataclass
+class _SimOrder:
+    ticket: OrderTicket
+    qty: Decimal
+    parts: int
+    fraction: Decimal
+    executions: list[Execution] = field(default_factory=list)
+    status: str = "accepted"
+    done: asyncio.Event | None = None
+
+
+class SimulatedBroker:
+    """Deterministic broker: quotes, partial fills, rejections, a symbol with no quote."""
+
+    def __init__(
+        self,
+        *,
+        prices: Mapping[str, Decimal | str | int] | None = None,
+        spread: Decimal = DEFAULT_SPREAD,
+        tick: Decimal = DEFAULT_TICK,
+        partial_fills: Mapping[str, int] | None = None,
+        fill_fraction: Mapping[str, Decimal | str] | None = None,
+        reject: Mapping[str, str] | Iterable[str] = (),
+        no_quote: Iterable[str] = (),
+        fill_delay: float = 0.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._mid = {s.upper(): Decimal(str(p)) for s, p in (prices or {}).items()}
+        self._spread = spread
+        self._tick = tick
+        self._parts = {s.upper(): max(1, int(n)) for s, n in (partial_fills or {}).items()}
+        self._fraction = {s.upper(): Decimal(str(f)) for s, f in (fill_fraction or {}).items()}
+        if isinstance(reject, Mapping):
+            self._reject = {s.upper(): str(r) for s, r in reject.items()}
+        else:
+            self._reject = {s.upper(): "asset is not tradable" for s in reject}
+        self._no_quote = {s.upper() for s in no_quote}
+        self._fill_delay = fill_delay
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._orders: dict[str, _SimOrder] = {}
+        self._by_client_id: dict[str, str] = {}
+        self._sequence = 0
+        self.submitted: list[OrderRequest] = []
+        """Every request that reached the broker (duplicates included), for tests."""
+
+    # -- the broker port -----------------------------------------------------------------
+
+    async def submit_order(self, request: OrderRequest) -> OrderTicket:
+        self.submitted.append(request)
+        symbol = request.symbol.upper()
+        known = self._by_client_id.get(request.client_order_id or "")
+        if known is not None:
+            return self._orders[known].ticket
+        now = as_utc(self._clock())
+        reason = self._reject.get(symbol)
+        if reason is not None:
+            return OrderTicket(request, None, "rejected", now, reason)
+        self._sequence += 1
+        order_id = str(
+            uuid5(NAMESPACE_URL, f"sim:{request.client_order_id or ''}:{self._sequence}")
+        )
+        ticket = OrderTicket(request, order_id, "accepted", now)
+        qty = request.qty
+        if qty is None:
+            assert request.notional is not None
+            qty = tidy(
+                (request.notional / self._fill_price(symbol, request.side, 0)).quantize(
+                    QTY_INCREMENT, rounding=ROUND_DOWN
+                )
+            )
+        if qty <= 0:
+            return OrderTicket(request, None, "rejected", now, "order size rounds to zero")
+        self._orders[order_id] = _SimOrder(
+            ticket=ticket,
+            qty=qty,
+            parts=self._parts.get(symbol, 1),
+            fraction=self._fraction.get(symbol, Decimal(1)),
+        )
+        if request.client_order_id:
+            self._by_client_id[request.client_order_id] = order_id
+        return ticket
+
+    async def executions(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
+        if ticket.order_id is None:
+            return
+        order = self._order(ticket.order_id)
+        if order.done is not None:  # a second watcher sees the same fills again
+            seen = list(order.executions)
+            for execution in seen:
+                yield execution
+            await order.done.wait()
+            for execution in order.executions[len(seen) :]:
+                yield execution
+            return
+        order.done = asyncio.Event()
+        try:
+            for execution in self._fill(order):
+                if self._fill_delay:
+                    await asyncio.sleep(self._fill_delay)
+                else:
+                    await asyncio.sleep(0)
+                order.executions.append(execution)
+                yield execution
+        finally:
+            order.status = self._final_status(order)
+            order.done.set()
+
+    async def get_order(self, order_id: str) -> OrderState:
+        order = self._order(order_id)
+        filled = sum((e.qty for e in order.executions), Decimal(0))
+        value = sum((e.value for e in order.executions), Decimal(0))
+        if order.executions and order.status == "accepted":
+            status = "partially_filled"
+        else:
+            status = order.status
+        return OrderState(
+            order_id=order_id,
+            status=status,
+            filled_qty=filled,
+            filled_avg_price=(value / filled) if filled else None,
+            reason="remainder canceled" if status == "canceled" else None,
+        )
+
+    async def get_quote(self, symbol: str) -> QuoteModel | None:
+        symbol = symbol.upper()
+        if symbol in self._no_quote:
+            return None
+        mid = self._price(symbol)
+        half = self._spread / 2
+        return QuoteModel(
+            bid_price=mid - half,
+            ask_price=mid + half,
+            bid_size=Decimal(100),
+            ask_size=Decimal(100),
+            timestamp=as_utc(self._clock()),
+        )
+
+    async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
+        """Every execution so far with ``after <= filled_at < until``, oldest first."""
+        start, end = as_utc(after), as_utc(until)
+        fills = [
+            e for o in self._orders.values() for e in o.executions if start <= e.filled_at < end
+        ]
+        return sorted(fills, key=lambda e: e.filled_at)
+
+    # -- simulation ----------------------------------------------------------------------
+
+    def _order(self, order_id: str) -> _SimOrder:
+        try:
+            return self._orders[order_id]
+        except KeyError:
+            raise BrokerError(f"unknown order {order_id}") from None
+
+    def _price(self, symbol: str) -> Decimal:
+        if symbol not in self._mid:
+            self._mid[symbol] = reference_price(symbol)
+        return self._mid[symbol]
+
+    def _fill_price(self, symbol: str, side: str, step: int) -> Decimal:
+        mid = self._price(symbol) + (self._tick * step if side == "BUY" else -self._tick * step)
+        half = self._spread / 2
+        return mid + half if side == "BUY" else mid - half
+
+    def _fill(self, order: _SimOrder) -> Iterable[Execution]:
+        """Yield executions one by one, moving the market as each happens."""
+        request = order.ticket.request
+        symbol = request.symbol.upper()
+        to_fill = tidy((order.qty * order.fraction).quantize(QTY_INCREMENT, rounding=ROUND_DOWN))
+        parts = order.parts
+        base = tidy((to_fill / parts).quantize(QTY_INCREMENT, rounding=ROUND_DOWN))
+        remaining = to_fill
+        for index in range(parts):
+            qty = tidy(remaining) if index == parts - 1 else base
+            if qty <= 0:
+                continue
+            if index:
+                self._mid[symbol] = self._price(symbol) + (
+                    self._tick if request.side == "BUY" else -self._tick
+                )
+            price = self._fill_price(symbol, request.side, 0)
+            remaining -= qty
+            yield Execution(
+                order_id=order.ticket.order_id or "",
+                symbol=symbol,
+                side=request.side,
+                qty=qty,
+                price=price,
+                filled_at=as_utc(self._clock()),
+                execution_id=f"{order.ticket.order_id}-x{index + 1}",
+                order_type=request.order_type.upper(),
+            )
+
+    @staticmethod
+    def _final_status(order: _SimOrder) -> str:
+        filled = sum((e.qty for e in order.executions), Decimal(0))
+        if filled >= order.qty:
+            return "filled"
+        return "canceled"

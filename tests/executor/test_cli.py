@@ -1,0 +1,155 @@
+"""``trade-ledger demo`` (the main job) and ``trade-ledger reconcile`` (against loopback Alpaca)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from adapters.archive import archive_from_settings, open_archive
+from adapters.cli import app
+from adapters.executor import Executor
+from tests.executor.alpaca_server import SECRET_KEY, LoopbackAlpaca
+from tests.executor.test_alpaca_loopback import alpaca_broker, plan
+from tests.servers import free_port
+
+runner = CliRunner()
+
+
+def commands() -> set[str]:
+    return {command.name or command.callback.__name__ for command in app.registered_commands}  # type: ignore[union-attr]
+
+
+def test_demo_archives_locally_and_summarises(archive_directory: Path) -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    documents = list(archive_directory.rglob("*.json"))
+    assert len(documents) == 1
+    out = result.output
+    assert f"archived (written) to {documents[0]}" in " ".join(out.split())
+    assert "entries: 4   executions: 5   total buy: 6,330.00   total sell: 1,999.98" in out
+    for line in (
+        "momentum_strategy          entries 2   buy   3,756.00   sell       0.00",
+        "mean_reversion_strategy    entries 2   buy   2,000.00   sell   1,999.98",
+        "breakout_strategy          entries 1   buy     324.00   sell       0.00",
+        "(unattributed)             entries 1   buy     250.00   sell       0.00",
+    ):
+        assert line in out
+    assert "rejected" in out
+    assert "insufficient buying power" in out
+    assert "- (no quote)" in out
+    assert "OK (0 missing from ledger" in out
+    document = json.loads(documents[0].read_text())
+    assert document["total_entries"] == 4
+    assert document["total_buy_value"] == "6330.00"
+
+
+def test_demo_output_verifies(archive_directory: Path) -> None:
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    today = datetime.now(UTC).date()
+    verdicts = list(archive_from_settings().verify_runs(today))
+    assert len(verdicts) == 1
+    assert verdicts[0].ok, verdicts[0]
+    if "verify" not in commands():
+        pytest.skip("the archive's `trade-ledger verify` command is not registered yet")
+    verified = runner.invoke(app, ["verify", "--date", today.isoformat()])
+    assert verified.exit_code == 0, verified.output
+
+
+def test_demo_on_a_fresh_machine(tmp_path: Path) -> None:
+    """The README's main job: nothing configured, run from an empty directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADE_LEDGER__")}
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    completed = subprocess.run(
+        [sys.executable, "-c", "from adapters.cli import main; main()", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    documents = list((tmp_path / "trade-ledger-archive").rglob("*.json"))
+    assert len(documents) == 1
+    assert "archived (written)" in completed.stdout
+    verdicts = list(
+        open_archive(str(tmp_path / "trade-ledger-archive")).verify_runs(datetime.now(UTC).date())
+    )
+    assert [v.ok for v in verdicts] == [True]
+
+
+def archive_a_loopback_run(server: LoopbackAlpaca) -> None:
+    result = asyncio.run(Executor(alpaca_broker(server)).execute_rebalance_plan(plan()))
+    assert result.archived, result.archive_error
+
+
+def test_reconcile_agrees_then_differs(
+    alpaca_server: LoopbackAlpaca, alpaca_env: dict[str, str]
+) -> None:
+    archive_a_loopback_run(alpaca_server)
+    today = datetime.now(UTC).date().isoformat()
+
+    agreed = runner.invoke(app, ["reconcile", "--date", today])
+    assert agreed.exit_code == 0, agreed.output
+    assert "5 ledger fill(s), 5 broker fill(s), 5 matched: OK" in " ".join(agreed.output.split())
+
+    aapl = next(a for a in alpaca_server.fake.activities if a["symbol"] == "AAPL")
+    aapl["price"] = "150.26"
+    alpaca_server.fake.activities.remove(
+        next(a for a in alpaca_server.fake.activities if a["symbol"] == "TEST")
+    )
+    differed = runner.invoke(app, ["reconcile", "--date", today])
+    assert differed.exit_code == 1, differed.output
+    text = " ".join(differed.output.split())
+    assert "price_mismatch: AAPL" in text
+    assert "unknown_to_broker: TEST" in text
+    assert SECRET_KEY not in differed.output
+
+    as_json = runner.invoke(app, ["reconcile", "--date", today, "--json"])
+    assert as_json.exit_code == 1
+    report = json.loads(as_json.output)
+    assert report["ok"] is False
+    assert sorted(d["kind"] for d in report["discrepancies"]) == [
+        "price_mismatch",
+        "unknown_to_broker",
+    ]
+
+
+def test_reconcile_one_run(alpaca_server: LoopbackAlpaca, alpaca_env: dict[str, str]) -> None:
+    archive_a_loopback_run(alpaca_server)
+    (ref,) = archive_from_settings().list_runs(datetime.now(UTC).date())
+    result = runner.invoke(app, ["reconcile", "--run", ref.key])
+    assert result.exit_code == 0, result.output
+
+
+def test_reconcile_without_credentials_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ALPACA_API_KEY", "ALPACA_SECRET_KEY", "APCA_API_KEY_ID", "APCA_API_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    result = runner.invoke(app, ["reconcile"])
+    assert result.exit_code == 2
+    assert "ALPACA_API_KEY" in result.output
+
+
+def test_reconcile_with_an_unreachable_broker(
+    alpaca_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALPACA_BASE_URL", f"http://127.0.0.1:{free_port()}")
+    result = runner.invoke(app, ["reconcile", "--date", "2024-01-15"])
+    assert result.exit_code == 2
+    assert "broker" in result.output
+    assert SECRET_KEY not in result.output
+
+
+def test_reconcile_rejects_a_bad_date(alpaca_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["reconcile", "--date", "15/01/2024"])
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output

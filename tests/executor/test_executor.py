@@ -1,0 +1,355 @@
+"""The Executor: sells before buys, fills recorded as they happen with that moment's quote,
+one ledger per plan, idempotent per plan id, failures of ledger or archive contained."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from adapters.archive.port import WriteOutcome
+from adapters.broker import Execution, OrderRequest, OrderTicket
+from adapters.executor import Executor
+from adapters.simulated_broker import SimulatedBroker
+from ledger_domain import Ledger, RebalancePlan, TradeLedgerService
+from tests.executor.conftest import ATTRIBUTION, MemoryArchive, item, make_plan
+
+FIXED = datetime(2024, 1, 15, 14, 30, 52, tzinfo=UTC)
+
+
+def broker(**options: Any) -> SimulatedBroker:
+    defaults: dict[str, Any] = {
+        "prices": {"AAPL": "199.99", "MSFT": "400.01", "TEST": "9.99"},
+        "partial_fills": {"MSFT": 2},
+        "reject": {"GME": "insufficient buying power"},
+        "no_quote": {"TEST"},
+    }
+    defaults.update(options)
+    return SimulatedBroker(**defaults)
+
+
+def fills_of(service: TradeLedgerService) -> list[Ledger.FillRecorded]:
+    return [e for e in service.events() if isinstance(e, Ledger.FillRecorded)]
+
+
+class Recording(SimulatedBroker):
+    """Logs submissions and the moment each order's executions finished."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.log: list[str] = []
+
+    async def submit_order(self, request: OrderRequest) -> OrderTicket:
+        self.log.append(f"submit {request.side} {request.symbol}")
+        return await super().submit_order(request)
+
+    async def executions(self, ticket: OrderTicket):
+        async for execution in super().executions(ticket):
+            yield execution
+        self.log.append(f"done {ticket.request.side} {ticket.request.symbol}")
+
+
+def test_sells_before_buys(mixed_plan: RebalancePlan, memory_archive: MemoryArchive) -> None:
+    sim = Recording(
+        prices={"MSFT": "400.01"}, partial_fills={"MSFT": 3}, fill_delay=0.01, no_quote={"TEST"}
+    )
+    result = asyncio.run(Executor(sim, archive=memory_archive).execute_rebalance_plan(mixed_plan))
+    first_buy = next(i for i, line in enumerate(sim.log) if line.startswith("submit BUY"))
+    assert sim.log[:2] == ["submit SELL MSFT", "done SELL MSFT"]
+    assert first_buy == 2
+    assert [(o.side, o.symbol) for o in result.orders] == [
+        ("SELL", "MSFT"),
+        ("BUY", "AAPL"),
+        ("BUY", "TEST"),
+        ("BUY", "GME"),
+    ]  # HOLD skipped; buys by priority
+
+
+def test_every_fill_recorded_with_its_own_quote_and_the_broker_s_time(
+    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+) -> None:
+    executor = Executor(broker(clock=lambda: FIXED), archive=memory_archive)
+    result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
+    msft = [f for f in fills_of(executor.trade_ledger) if f.symbol == "MSFT"]
+    assert len(msft) == 2
+    assert [(f.price, f.bid, f.ask) for f in msft] == [
+        (Decimal("400.00"), Decimal("400.00"), Decimal("400.02")),
+        (Decimal("399.99"), Decimal("399.99"), Decimal("400.01")),
+    ]
+    assert all(f.fill_time == FIXED for f in fills_of(executor.trade_ledger))
+    (entry,) = executor.trade_ledger.get_entries_for_symbol("MSFT")
+    assert entry.filled_qty == Decimal(5)
+    assert entry.strategy_names == ["mean_reversion_strategy"]
+    assert entry.direction == "SELL"
+    assert result.executions == 4
+    assert result.ledger_ok
+    assert result.archived
+
+
+def test_result_reports_rejections_missing_quotes_and_partial_fills(
+    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+) -> None:
+    sim = broker(fill_fraction={"AAPL": "0.5"})
+    result = asyncio.run(Executor(sim, archive=memory_archive).execute_rebalance_plan(mixed_plan))
+    by_symbol = {o.symbol: o for o in result.orders}
+    assert by_symbol["GME"].status == "rejected"
+    assert by_symbol["GME"].reason == "insufficient buying power"
+    assert by_symbol["AAPL"].status == "canceled"
+    assert by_symbol["AAPL"].filled_qty == Decimal("12.5")
+    assert by_symbol["MSFT"].status == "filled"
+    assert "no quote for TEST at fill" in result.warnings
+    assert not result.success
+    assert [o.symbol for o in result.orders_failed] == ["GME"]
+    assert result.orders_placed == 3
+
+
+def test_the_ledger_is_closed_and_archived_once(
+    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+) -> None:
+    executor = Executor(broker(), archive=memory_archive)
+    result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
+    assert executor.trade_ledger.is_closed
+    assert len(memory_archive.writes) == 1
+    assert isinstance(memory_archive.writes[0][-1], Ledger.Closed)
+    assert memory_archive.writes[0] == executor.trade_ledger.events()
+    assert result.archive is not None
+    assert result.archive.location == "memory://run-1"
+
+
+def test_same_plan_id_twice_neither_trades_nor_records_twice(
+    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+) -> None:
+    sim = broker()
+    executor = Executor(sim, archive=memory_archive)
+
+    async def run() -> tuple[Any, Any, Any]:
+        first = await executor.execute_rebalance_plan(mixed_plan)
+        second = await executor.execute_rebalance_plan(mixed_plan)
+        third = await executor.execute_rebalance_plan(mixed_plan.model_copy())
+        return first, second, third
+
+    first, second, third = asyncio.run(run())
+    assert not first.replayed
+    assert second.replayed
+    assert third.replayed
+    assert second.orders == first.orders
+    assert second.ledger_id == first.ledger_id
+    assert len(sim.submitted) == 4
+    assert executor.trade_ledger.total_entries == 3
+    assert len(memory_archive.writes) == 1
+
+
+def test_concurrent_calls_with_one_plan_id_trade_once(
+    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+) -> None:
+    sim = broker(fill_delay=0.01)
+    executor = Executor(sim, archive=memory_archive)
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(
+            *(executor.execute_rebalance_plan(mixed_plan) for _ in range(3))
+        )
+
+    results = asyncio.run(run())
+    assert sum(1 for r in results if not r.replayed) == 1
+    assert len(sim.submitted) == 4
+    assert len(memory_archive.writes) == 1
+
+
+def test_each_plan_gets_its_own_ledger(memory_archive: MemoryArchive) -> None:
+    given = TradeLedgerService("corr-first")
+    executor = Executor(broker(), trade_ledger=given, archive=memory_archive)
+    assert executor.trade_ledger is given
+    first = make_plan([item("AAPL", "BUY", "1000")], plan_id="plan-1", attribution=ATTRIBUTION)
+    second = make_plan([item("MSFT", "BUY", "800")], plan_id="plan-2")
+
+    async def run() -> None:
+        await executor.execute_rebalance_plan(first)
+        await executor.execute_rebalance_plan(second)
+
+    asyncio.run(run())
+    assert executor.ledger_for("plan-1") is given
+    assert executor.trade_ledger is executor.ledger_for("plan-2")
+    assert executor.trade_ledger is not given
+    assert [e.symbol for e in given.get_ledger().entries] == ["AAPL"]
+    assert [e.symbol for e in executor.trade_ledger.get_ledger().entries] == ["MSFT"]
+    assert executor.trade_ledger.correlation_id == "corr-plan-2"
+    assert len(memory_archive.writes) == 2
+
+
+def test_trade_ledger_exists_before_any_plan() -> None:
+    executor = Executor(broker(), archive=MemoryArchive())
+    assert executor.trade_ledger.get_ledger().total_entries == 0
+
+
+class FailingLedger(TradeLedgerService):
+    """A ledger whose store refuses fills of one symbol."""
+
+    def record_execution(self, order_result: Any, *args: Any, **kwargs: Any) -> Any:
+        if order_result.symbol == "AAPL":
+            raise OSError("event store unavailable")
+        return super().record_execution(order_result, *args, **kwargs)
+
+
+def test_a_ledger_failure_never_fails_the_trades(
+    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+) -> None:
+    sim = broker()
+    executor = Executor(sim, archive=memory_archive, ledger_factory=FailingLedger)
+    result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
+    aapl = next(o for o in result.orders if o.symbol == "AAPL")
+    assert aapl.status == "filled"
+    assert aapl.filled_qty == Decimal(25)
+    assert len(result.ledger_errors) == 1
+    assert "event store unavailable" in result.ledger_errors[0]
+    assert not result.ledger_ok
+    assert [e.symbol for e in executor.trade_ledger.get_ledger().entries] == ["MSFT", "TEST"]
+    assert result.archived  # what was recorded is still archived
+
+
+class StuckLedger(TradeLedgerService):
+    def record_execution(self, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return super().record_execution(*args, **kwargs)
+
+
+def test_a_hanging_ledger_does_not_stall_the_trades(
+    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+) -> None:
+    executor = Executor(
+        broker(), archive=memory_archive, ledger_factory=StuckLedger, ledger_timeout=0.2
+    )
+    started = time.monotonic()
+    result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
+    elapsed = time.monotonic() - started
+    assert [o.status for o in result.orders] == ["filled", "filled", "filled", "rejected"]
+    assert any("still recording" in e for e in result.ledger_errors)
+    assert result.archive_error == "ledger not closed; the run was not archived"
+    assert memory_archive.writes == []
+    assert elapsed < 2.0  # 4 fills x 0.5 s would be 2 s if trading waited for the ledger
+
+
+class ExplodingArchive:
+    def write(self, events: Sequence[Any]) -> WriteOutcome:
+        raise RuntimeError("disk full")
+
+
+@pytest.mark.parametrize(
+    ("archive", "expected"),
+    [
+        (ExplodingArchive(), "archive write failed: RuntimeError('disk full')"),
+        (MemoryArchive("outboxed", "store unavailable: timeout"), "store unavailable: timeout"),
+    ],
+)
+def test_an_archive_failure_is_reported_not_raised(
+    mixed_plan: RebalancePlan, archive: Any, expected: str
+) -> None:
+    result = asyncio.run(Executor(broker(), archive=archive).execute_rebalance_plan(mixed_plan))
+    assert result.archive_error == expected
+    assert not result.archived
+    assert [o.status for o in result.orders][:3] == ["filled", "filled", "filled"]
+    assert result.ledger_ok
+
+
+class FlakyBroker(SimulatedBroker):
+    async def submit_order(self, request: OrderRequest) -> OrderTicket:
+        if request.symbol == "AAPL":
+            raise ConnectionError("broker unreachable")
+        return await super().submit_order(request)
+
+    async def get_quote(self, symbol: str) -> Any:
+        if symbol == "MSFT":
+            raise TimeoutError("quotes down")
+        return await super().get_quote(symbol)
+
+
+def test_a_broker_error_fails_only_its_order(
+    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+) -> None:
+    executor = Executor(FlakyBroker(no_quote={"TEST"}), archive=memory_archive)
+    result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
+    statuses = {o.symbol: o.status for o in result.orders}
+    assert statuses == {"MSFT": "filled", "AAPL": "error", "TEST": "filled", "GME": "filled"}
+    assert "broker unreachable" in (result.orders[1].reason or "")
+    (msft,) = executor.trade_ledger.get_entries_for_symbol("MSFT")
+    assert msft.bid_at_fill is None  # the quote failed: recorded without it
+    assert any("quotes down" in w for w in result.warnings)
+
+
+class NeverFills(SimulatedBroker):
+    async def executions(self, ticket: OrderTicket):
+        await asyncio.sleep(3600)
+        yield  # pragma: no cover
+
+
+def test_an_order_that_never_finishes_times_out(memory_archive: MemoryArchive) -> None:
+    executor = Executor(NeverFills(), archive=memory_archive, order_timeout=0.05)
+    plan = make_plan([item("AAPL", "BUY", "100")])
+    result = asyncio.run(executor.execute_rebalance_plan(plan))
+    assert result.orders[0].status == "timed_out"
+    assert result.archived
+
+
+def test_the_run_completes_even_if_the_caller_is_cancelled(
+    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+) -> None:
+    sim = broker(fill_delay=0.02)
+    executor = Executor(sim, archive=memory_archive)
+
+    async def run() -> Any:
+        caller = asyncio.create_task(executor.execute_rebalance_plan(mixed_plan))
+        await asyncio.sleep(0.01)
+        caller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        return await executor.execute_rebalance_plan(mixed_plan)
+
+    result = asyncio.run(run())
+    assert result.replayed
+    assert executor.trade_ledger.is_closed
+    assert len(memory_archive.writes) == 1
+    assert len(sim.submitted) == 4
+
+
+def test_whole_order_executions_are_recorded_as_filled_orders(
+    memory_archive: MemoryArchive,
+) -> None:
+    class WholeOrders(SimulatedBroker):
+        async def executions(self, ticket: OrderTicket):
+            async for execution in super().executions(ticket):
+                yield Execution(
+                    order_id=execution.order_id,
+                    symbol=execution.symbol,
+                    side=execution.side,
+                    qty=execution.qty,
+                    price=execution.price,
+                    filled_at=execution.filled_at,
+                )
+
+    executor = Executor(WholeOrders(prices={"AAPL": "199.99"}), archive=memory_archive)
+    plan = make_plan([item("AAPL", "BUY", "1000")])
+    asyncio.run(executor.execute_rebalance_plan(plan))
+    (entry,) = executor.trade_ledger.get_ledger().entries
+    assert entry.execution_ids == [entry.order_id]
+    assert entry.filled_qty == Decimal(5)
+
+
+def test_default_archive_is_archive_from_settings(
+    mixed_plan: RebalancePlan, archive_directory: Any
+) -> None:
+    executor = Executor(broker())
+    result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
+    assert result.archive is not None
+    assert result.archive.status == "written"
+    assert result.archive.location.startswith(str(archive_directory))
+    assert len(list(archive_directory.rglob("*.json"))) == 1
+
+
+def test_not_a_broker_is_refused() -> None:
+    with pytest.raises(TypeError, match="broker port"):
+        Executor(object())
