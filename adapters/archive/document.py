@@ -158,7 +158,8 @@ def _lenient_loads(key: str, body: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise ArchiveReadError(key, f"not UTF-8 text: {error}") from error
     except json.JSONDecodeError as error:
-        hint = " (truncated?)" if error.pos >= len(body.rstrip()) else ""
+        text = body.strip()
+        hint = " (truncated?)" if text.startswith(b"{") and not text.endswith(b"}") else ""
         raise ArchiveReadError(key, f"not valid JSON{hint}: {error}") from error
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from adapters.archive.document import ArchiveError
 
@@ -15,16 +15,8 @@ class UnsafeKeyError(ArchiveError, ValueError):
 
 def safe_path(root: Path, key: str) -> Path:
     """``root / key`` for a relative key made of plain parts; ``UnsafeKeyError`` otherwise."""
-    parts = PurePosixPath(key).parts
-    if (
-        not key
-        or key.startswith("/")
-        or "\\" in key
-        or "\x00" in key
-        or any(part in ("", ".", "..") for part in parts)
-        or key.endswith("/")
-        or "//" in key
-    ):
+    parts = key.split("/")
+    if "\\" in key or "\x00" in key or any(part in ("", ".", "..") for part in parts):
         raise UnsafeKeyError(f"unsafe key {key!r}")
     return root.joinpath(*parts)
 

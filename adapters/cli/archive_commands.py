@@ -1,5 +1,393 @@
-"""Commands registered on the shared Typer app (filled in by its owner)."""
+"""``trade-ledger list | show | verify | push-outbox``: the archive from the command line.
+
+``--archive`` takes a directory or ``s3://bucket[/prefix]`` (default: the settings, i.e.
+``TRADE_LEDGER__BUCKET_NAME`` or the local directory). Runs are chosen by ``--key`` (one
+or more), ``--date YYYY-MM-DD``, or ``--from``/``--to`` (inclusive). ``--json`` prints
+machine-readable output on stdout; progress goes to stderr. ``verify`` exits 1 when any
+run is invalid or unreadable, and when any is unverifiable unless ``--allow-unverifiable``.
+"""
 
 from __future__ import annotations
 
-from adapters.cli.app import app  # noqa: F401
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from adapters.archive import (
+    Archive,
+    ArchivedRun,
+    ArchiveError,
+    RunRead,
+    RunRef,
+    RunVerification,
+    WriteOutcome,
+    archive_from_settings,
+    open_archive,
+)
+from adapters.cli.app import app
+from adapters.settings import TradeLedgerSettings
+
+PROGRESS_THRESHOLD = 5
+"""Show a progress bar when more runs than this are read."""
+
+T = TypeVar("T")
+
+ArchiveOption = Annotated[
+    str | None,
+    typer.Option(
+        "--archive",
+        "-a",
+        help="Archive directory or s3://bucket[/prefix] (default: from TRADE_LEDGER__ settings).",
+    ),
+]
+KeyOption = Annotated[
+    list[str] | None, typer.Option("--key", "-k", help="A run's key (repeatable).")
+]
+DateOption = Annotated[
+    datetime | None, typer.Option("--date", "-d", formats=["%Y-%m-%d"], help="A UTC day.")
+]
+FromOption = Annotated[
+    datetime | None,
+    typer.Option("--from", formats=["%Y-%m-%d"], help="First UTC day of a range (inclusive)."),
+]
+ToOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--to", formats=["%Y-%m-%d"], help="Last UTC day of a range (inclusive; default today)."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+WorkersOption = Annotated[
+    int, typer.Option("--workers", "-w", min=1, max=64, help="Runs read in parallel.")
+]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def _archive(location: str | None) -> Archive:
+    try:
+        settings = TradeLedgerSettings()
+        return (
+            archive_from_settings(settings)
+            if location is None
+            else open_archive(location, settings)
+        )
+    except (ValidationError, ValueError) as error:
+        raise typer.BadParameter(str(error), param_hint="--archive / TRADE_LEDGER__*") from error
+
+
+def _day_range(
+    day: datetime | None, first: datetime | None, last: datetime | None
+) -> tuple[date, date] | None:
+    if day is not None and (first is not None or last is not None):
+        raise typer.BadParameter("give either --date or --from/--to, not both")
+    if day is not None:
+        return day.date(), day.date()
+    if first is None and last is not None:
+        raise typer.BadParameter("--to needs --from")
+    if first is None:
+        return None
+    end = last.date() if last is not None else datetime.now(UTC).date()
+    if end < first.date():
+        raise typer.BadParameter(f"--to {end} is before --from {first.date()}")
+    return first.date(), end
+
+
+def _selected_keys(
+    archive: Archive,
+    keys: list[str] | None,
+    day: datetime | None,
+    first: datetime | None,
+    last: datetime | None,
+) -> list[str]:
+    days = _day_range(day, first, last)
+    if keys and days is not None:
+        raise typer.BadParameter("give either --key or a date selection, not both")
+    if keys:
+        return list(keys)
+    if days is None:
+        raise typer.BadParameter("choose runs with --key, --date, or --from/--to")
+    return [ref.key for ref in _listed(archive, *days)]
+
+
+def _listed(archive: Archive, first: date, last: date) -> list[RunRef]:
+    try:
+        return list(archive.list_runs(first, last))
+    except ArchiveError as error:
+        err.print(f"[red]cannot list {archive.location}: {error}[/red]")
+        raise typer.Exit(1) from error
+
+
+def _with_progress(items: Iterable[T], total: int, label: str, quiet: bool) -> Iterator[T]:
+    """Yield ``items``, with a progress bar on stderr when more than a few are read."""
+    if quiet or total <= PROGRESS_THRESHOLD:
+        yield from items
+        return
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        for item in items:
+            yield item
+            progress.advance(task)
+
+
+def _print_json(value: Any) -> None:
+    out.out(json.dumps(value, indent=2, ensure_ascii=False), highlight=False)
+
+
+# -- list ------------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_runs(
+    *,
+    archive_location: ArchiveOption = None,
+    day: DateOption = None,
+    first: FromOption = None,
+    last: ToOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the runs of a day or a date range (key order: by day, then time)."""
+    archive = _archive(archive_location)
+    days = _day_range(day, first, last)
+    if days is None:
+        raise typer.BadParameter("choose a day with --date, or a range with --from/--to")
+    refs = _listed(archive, *days)
+    if as_json:
+        _print_json([_ref_json(ref) for ref in refs])
+        return
+    table = Table(title=f"{archive.location}: {_span(*days)}")
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("key", overflow="fold")
+    table.add_column("bytes", justify="right")
+    for ref in refs:
+        table.add_row(
+            f"{ref.day} {ref.time[:2]}:{ref.time[2:4]}:{ref.time[4:]}",
+            ref.key,
+            "" if ref.size is None else str(ref.size),
+        )
+    out.print(table)
+    out.print(f"{len(refs)} run(s)")
+
+
+def _ref_json(ref: RunRef) -> dict[str, Any]:
+    return {
+        "key": ref.key,
+        "date": ref.day.isoformat(),
+        "time": ref.time,
+        "ledger_id": ref.ledger_id,
+        "correlation_id": ref.correlation_id,
+        "size": ref.size,
+    }
+
+
+def _span(first: date, last: date) -> str:
+    return str(first) if first == last else f"{first} .. {last}"
+
+
+# -- show ------------------------------------------------------------------------------
+
+
+@app.command("show")
+def show_runs(
+    *,
+    archive_location: ArchiveOption = None,
+    keys: KeyOption = None,
+    day: DateOption = None,
+    first: FromOption = None,
+    last: ToOption = None,
+    as_json: JsonOption = False,
+    events: Annotated[bool, typer.Option("--events", help="Also print the event stream.")] = False,
+    workers: WorkersOption = 4,
+) -> None:
+    """Show runs as typed ledgers: summary, totals and entries (exit 1 if one is unreadable)."""
+    archive = _archive(archive_location)
+    selected = _selected_keys(archive, keys, day, first, last)
+    reads = _with_progress(
+        archive.read_keys(selected, workers=workers), len(selected), "reading", as_json
+    )
+    results = list(reads)
+    if as_json:
+        _print_json([_read_json(result) for result in results])
+    else:
+        for result in results:
+            if result.run is None:
+                out.print(f"[red]unreadable[/red] {result.error}")
+            else:
+                _print_run(result.run, events)
+        if not results:
+            out.print("no runs")
+    if any(result.run is None for result in results):
+        raise typer.Exit(1)
+
+
+def _read_json(result: RunRead) -> dict[str, Any]:
+    if result.run is None:
+        return {"key": result.key, "error": result.error}
+    run = result.run
+    return {
+        "key": run.key,
+        "format_version": run.format_version,
+        "head_hash": run.head_hash,
+        "ledger": run.ledger.model_dump(mode="json"),
+        "events": run.document.get("events", []),
+    }
+
+
+def _print_run(run: ArchivedRun, with_events: bool) -> None:
+    ledger = run.ledger
+    out.rule(run.key)
+    out.print(
+        f"ledger {ledger.ledger_id}  correlation {ledger.correlation_id}  "
+        f"format {run.format_version}"
+    )
+    out.print(f"created {ledger.created_at.isoformat()}  closed {_when(ledger.closed_at)}")
+    out.print(
+        f"entries {ledger.total_entries}  buy {ledger.total_buy_value}  "
+        f"sell {ledger.total_sell_value}  events {len(run.events)}  head {run.head_hash or '-'}"
+    )
+    table = Table()
+    for column in ("order", "symbol", "side", "qty", "price", "bid / ask", "filled", "type"):
+        table.add_column(column, overflow="fold")
+    table.add_column("strategies", overflow="fold")
+    for entry in ledger.entries:
+        quote = (
+            f"{entry.bid_at_fill} / {entry.ask_at_fill}"
+            if entry.bid_at_fill is not None or entry.ask_at_fill is not None
+            else "-"
+        )
+        weights = entry.strategy_weights or {}
+        strategies = ", ".join(
+            f"{name} {weights.get(name, '')}".strip() for name in entry.strategy_names
+        )
+        table.add_row(
+            entry.order_id,
+            entry.symbol,
+            entry.direction,
+            str(entry.filled_qty),
+            str(entry.fill_price),
+            quote,
+            f"{entry.fill_timestamp:%Y-%m-%d %H:%M:%S}",
+            entry.order_type,
+            strategies or "-",
+        )
+    out.print(table)
+    if with_events:
+        for record in run.document.get("events", []):
+            out.print(json.dumps(record, ensure_ascii=False), highlight=False)
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else "-"
+
+
+# -- verify ----------------------------------------------------------------------------
+
+_STYLE = {"valid": "green", "invalid": "red", "unverifiable": "yellow", "unreadable": "red"}
+
+
+@app.command("verify")
+def verify_runs(
+    *,
+    archive_location: ArchiveOption = None,
+    keys: KeyOption = None,
+    day: DateOption = None,
+    first: FromOption = None,
+    last: ToOption = None,
+    as_json: JsonOption = False,
+    allow_unverifiable: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unverifiable",
+            help="Exit 0 for documents in the original format (no events to check).",
+        ),
+    ] = False,
+    workers: WorkersOption = 4,
+) -> None:
+    """Verify runs: hash chain, event order, replay vs snapshot, totals (exit 1 on failure)."""
+    archive = _archive(archive_location)
+    selected = _selected_keys(archive, keys, day, first, last)
+    verdicts = list(
+        _with_progress(
+            archive.verify_keys(selected, workers=workers), len(selected), "verifying", as_json
+        )
+    )
+    counts = dict.fromkeys(_STYLE, 0)
+    for verdict in verdicts:
+        counts[verdict.status] += 1
+    if as_json:
+        _print_json(
+            {
+                "archive": archive.location,
+                "counts": counts,
+                "runs": [verdict.as_dict() for verdict in verdicts],
+            }
+        )
+    else:
+        _print_verdicts(verdicts)
+        out.print(", ".join(f"{count} {status}" for status, count in counts.items()))
+    failed = counts["invalid"] + counts["unreadable"]
+    if failed or (counts["unverifiable"] and not allow_unverifiable):
+        raise typer.Exit(1)
+
+
+def _print_verdicts(verdicts: Sequence[RunVerification]) -> None:
+    if not verdicts:
+        out.print("no runs")
+        return
+    table = Table()
+    for column in ("key", "status", "failed checks", "details"):
+        table.add_column(column, overflow="fold")
+    for verdict in verdicts:
+        style = _STYLE[verdict.status]
+        table.add_row(
+            verdict.key,
+            f"[{style}]{verdict.status}[/{style}]",
+            ", ".join(verdict.failed_checks) or "-",
+            "\n".join(f"{f.check}: {f.message}" for f in verdict.failures) or "-",
+        )
+    out.print(table)
+
+
+# -- push-outbox -----------------------------------------------------------------------
+
+
+@app.command("push-outbox")
+def push_outbox(
+    *,
+    archive_location: ArchiveOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send documents kept in the local outbox while the archive was unreachable."""
+    archive = _archive(archive_location)
+    outcomes = archive.push_outbox()
+    if as_json:
+        _print_json([_outcome_json(o) for o in outcomes])
+    else:
+        for outcome in outcomes:
+            out.print(f"{outcome.status:17s} {outcome.key} {outcome.error or ''}".rstrip())
+        out.print(f"{len(outcomes)} document(s) handled")
+    if any(o.status in ("outboxed", "conflict", "failed") for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _outcome_json(outcome: WriteOutcome) -> dict[str, Any]:
+    return {
+        "status": outcome.status,
+        "key": outcome.key,
+        "location": outcome.location,
+        "error": outcome.error,
+    }

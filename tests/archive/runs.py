@@ -1,0 +1,74 @@
+"""Closed runs for archive tests, recorded through the real service."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ledger_domain import OrderResult, QuoteModel, RebalancePlan, TradeLedgerService
+
+CREATED = datetime(2024, 1, 15, 14, 30, 52, 123456, tzinfo=UTC)
+SYMBOLS = ("AAPL", "MSFT", "NVDA", "TSLA")
+
+
+def plan(correlation_id: str) -> RebalancePlan:
+    return RebalancePlan(
+        correlation_id=correlation_id,
+        causation_id="cause-1",
+        timestamp=CREATED,
+        plan_id="plan-1",
+        items=[],
+        total_portfolio_value=Decimal("10000"),
+        total_trade_value=Decimal("5000"),
+        metadata={
+            "strategy_attribution": {
+                "AAPL": {"momentum_strategy": 0.6, "mean_reversion_strategy": 0.4}
+            }
+        },
+    )
+
+
+def closed_run(
+    fills: int = 4,
+    *,
+    correlation_id: str = "corr-123",
+    created_at: datetime = CREATED,
+    partial_every: int = 3,
+) -> list[Any]:
+    """The stored events of a closed run with ``fills`` executions (some partial fills)."""
+    service = TradeLedgerService(correlation_id, created_at=created_at)
+    rebalance = plan(correlation_id)
+    for index in range(fills):
+        order_index = index - 1 if partial_every and index % partial_every == 2 else index
+        symbol = SYMBOLS[order_index % len(SYMBOLS)]
+        quote = (
+            QuoteModel(bid_price=Decimal("100.10") + index, ask_price=Decimal("100.30") + index)
+            if index % 4 != 3
+            else None
+        )
+        order = OrderResult(
+            symbol=symbol,
+            action="SELL" if order_index % 2 else "BUY",
+            shares=Decimal("1.5") + Decimal(index) / 8,
+            price=Decimal("100.25") + Decimal(index) / 100,
+            order_id=f"order-{order_index}",
+            filled_at=created_at + timedelta(seconds=index),
+        )
+        service.record_execution(
+            order,
+            correlation_id,
+            rebalance_plan=rebalance,
+            quote_at_fill=quote,
+            execution_id=f"exec-{index}",
+        )
+    service.close(created_at + timedelta(minutes=5))
+    return service.events()
+
+
+def edit(body: bytes, change: Any) -> bytes:
+    """The document with ``change(document)`` applied, re-serialised."""
+    document = json.loads(body)
+    change(document)
+    return json.dumps(document).encode("utf-8")
