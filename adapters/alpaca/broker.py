@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 TERMINAL_EVENTS = frozenset({"fill", "canceled", "expired", "rejected", "done_for_day", "replaced"})
 _REJECTION_STATUSES = frozenset({403, 422})
 _REMAINDER_PRICE = Decimal("0.000001")
+MAX_BUFFERED_ORDERS = 1000
+"""Trade updates of orders nobody watches (yet) are buffered for at most this many orders."""
 
 
 def _api_error_message(error: Exception) -> str:
@@ -91,6 +93,7 @@ class AlpacaBroker:
         self._activity_attempts = max(1, activity_attempts)
         self._page_size = activity_page_size
         self._queues: dict[str, asyncio.Queue[Execution | None]] = {}
+        self._watching: set[str] = set()
 
     @classmethod
     def from_settings(cls, settings: AlpacaSettings | None = None, **options: Any) -> AlpacaBroker:
@@ -290,6 +293,9 @@ class AlpacaBroker:
         queue = self._queues.get(order_id)
         if queue is None:
             queue = self._queues[order_id] = asyncio.Queue()
+            if len(self._queues) > MAX_BUFFERED_ORDERS:  # other bots' orders: forget the oldest
+                stale = next(k for k in self._queues if k not in self._watching)
+                del self._queues[stale]
         return queue
 
     async def handle_trade_update(self, update: Any) -> None:
@@ -307,6 +313,7 @@ class AlpacaBroker:
             queue.put_nowait(None)
 
     async def _streamed(self, order_id: str) -> AsyncIterator[Execution]:
+        self._watching.add(order_id)
         queue = self._queue(order_id)
         seen: set[str] = set()
         seen_qty = Decimal(0)
@@ -328,6 +335,7 @@ class AlpacaBroker:
                 seen_qty += item.qty
                 yield item
         finally:
+            self._watching.discard(order_id)
             self._queues.pop(order_id, None)
 
     # -- quotes and fill history ---------------------------------------------------------

@@ -54,7 +54,7 @@ def reconcile(
         str | None,
         typer.Option(
             "--archive",
-            help="Archive PATH or s3://bucket[/prefix] (default: from TRADE_LEDGER__ settings).",
+            help="Archive PATH or s3://bucket/prefix (default: from TRADE_LEDGER__ settings).",
         ),
     ] = None,
     run: Annotated[

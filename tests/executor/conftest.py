@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -9,6 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+with warnings.catch_warnings():
+    # alpaca-py's data package imports websockets' legacy client (third-party, not ours).
+    warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)
+    import alpaca.data  # noqa: F401
 
 from adapters.archive.port import WriteOutcome
 from ledger_domain import RebalancePlan, RebalancePlanItem
@@ -136,10 +142,3 @@ def alpaca_env(alpaca_server: LoopbackAlpaca, monkeypatch: pytest.MonkeyPatch) -
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # alpaca-py's data package imports websockets' legacy client (third-party, not ours).
-    config.addinivalue_line(
-        "filterwarnings", "ignore:websockets.legacy is deprecated:DeprecationWarning"
-    )

@@ -16,6 +16,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.models import Order, TradeUpdate
 
 from adapters.alpaca import AlpacaBroker, AlpacaSettings, fetch_fill_activities, record_order
+from adapters.alpaca.broker import MAX_BUFFERED_ORDERS
 from adapters.executor import Executor
 from adapters.reconcile import ledger_fills, reconcile_ledger
 from ledger_domain import Ledger, TradeLedgerService
@@ -272,3 +273,17 @@ def test_settings_accept_alpaca_s_own_variable_names(monkeypatch: pytest.MonkeyP
     settings = AlpacaSettings()
     assert settings.has_credentials
     assert settings.base_url == "https://paper-api.alpaca.markets"
+
+
+def test_updates_of_unwatched_orders_are_bounded(alpaca_server: LoopbackAlpaca) -> None:
+    broker = alpaca_broker(alpaca_server, trade_updates=True)
+
+    async def feed() -> None:
+        for number in range(MAX_BUFFERED_ORDERS + 5):
+            order = payloads.order(id=f"00000000-0000-4000-8000-{number:012d}")
+            await broker.handle_trade_update(
+                TradeUpdate(**payloads.trade_update("new", order=order))
+            )
+
+    asyncio.run(feed())
+    assert len(broker._queues) == MAX_BUFFERED_ORDERS

@@ -153,3 +153,10 @@ def test_reconcile_rejects_a_bad_date(alpaca_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["reconcile", "--date", "15/01/2024"])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+@pytest.mark.parametrize("command", ["demo", "reconcile"])
+def test_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
