@@ -74,7 +74,8 @@ def to_decimal(value: object, field: str) -> Decimal:
         raise InvalidFillError(field, f"expected a number, got {type(value).__name__}")
     if not result.is_finite():
         raise InvalidFillError(field, f"must be finite, got {value!r}")
-    if len(result.as_tuple().digits) > MAX_DIGITS:
+    # str() first: as_tuple() builds a Python namedtuple, and short text has few digits.
+    if len(str(result)) > MAX_DIGITS and len(result.as_tuple().digits) > MAX_DIGITS:
         raise InvalidFillError(field, f"more than {MAX_DIGITS} significant digits")
     return result
 
