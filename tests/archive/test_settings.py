@@ -1,0 +1,106 @@
+"""Settings from TRADE_LEDGER__ variables, and the archive they choose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from adapters.archive import LocalDirectoryArchive, S3Archive, archive_from_settings, open_archive
+from adapters.settings import TradeLedgerSettings
+from tests.archive.runs import closed_run
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("TRADE_LEDGER__"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults() -> None:
+    settings = TradeLedgerSettings()
+    assert settings.enabled is True
+    assert settings.bucket_name is None
+    assert settings.prefix == "trade-ledgers"
+    assert settings.local_directory == Path("trade-ledger-archive")
+    assert settings.outbox_path == Path("trade-ledger-archive/.outbox")
+    assert settings.encryption.mode == "AES256"
+
+
+def test_the_guide_variables_and_nested_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADE_LEDGER__BUCKET_NAME", "the-alchemiser-v2-trade-ledger-dev")
+    monkeypatch.setenv("TRADE_LEDGER__ENABLED", "false")
+    monkeypatch.setenv("TRADE_LEDGER__PREFIX", "/ledgers/")
+    monkeypatch.setenv("TRADE_LEDGER__OUTBOX_DIRECTORY", "/var/outbox")
+    monkeypatch.setenv("TRADE_LEDGER__ENCRYPTION__MODE", "aws:kms")
+    monkeypatch.setenv("TRADE_LEDGER__ENCRYPTION__KMS_KEY_ID", "alias/ledger")
+    monkeypatch.setenv("TRADE_LEDGER__S3__MAX_ATTEMPTS", "7")
+    settings = TradeLedgerSettings()
+    assert settings.bucket_name == "the-alchemiser-v2-trade-ledger-dev"
+    assert settings.enabled is False
+    assert settings.prefix == "ledgers"
+    assert settings.outbox_path == Path("/var/outbox")
+    assert settings.encryption.kms_key_id == "alias/ledger"
+    assert settings.s3.max_attempts == 7
+
+
+def test_kms_key_without_kms_mode_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADE_LEDGER__ENCRYPTION__KMS_KEY_ID", "alias/ledger")
+    with pytest.raises(ValidationError, match="kms_key_id"):
+        TradeLedgerSettings()
+
+
+def test_no_bucket_means_the_local_archive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TRADE_LEDGER__LOCAL_DIRECTORY", str(tmp_path / "runs"))
+    archive = archive_from_settings()
+    assert isinstance(archive, LocalDirectoryArchive)
+    outcome = archive.write(closed_run(2))
+    assert outcome.status == "written"
+    assert (tmp_path / "runs" / outcome.key).is_file()
+
+
+def test_blank_bucket_means_the_local_archive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADE_LEDGER__BUCKET_NAME", "  ")
+    assert isinstance(archive_from_settings(), LocalDirectoryArchive)
+
+
+def test_disabled_local_archive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TRADE_LEDGER__ENABLED", "false")
+    outcome = archive_from_settings().write(closed_run(2))
+    assert outcome.status == "disabled"
+    assert not (tmp_path / "trade-ledger-archive").exists()
+
+
+def test_bucket_means_s3_and_no_io_on_creation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADE_LEDGER__BUCKET_NAME", "b")
+    archive = archive_from_settings()
+    assert isinstance(archive, S3Archive)
+    assert archive.location == "s3://b/trade-ledgers"
+
+
+@pytest.mark.parametrize(
+    ("location", "bucket", "prefix"),
+    [
+        ("s3://b", "b", "trade-ledgers"),
+        ("s3://b/", "b", "trade-ledgers"),
+        ("s3://b/custom/prefix/", "b", "custom/prefix"),
+    ],
+)
+def test_open_archive_s3(location: str, bucket: str, prefix: str) -> None:
+    archive = open_archive(location)
+    assert isinstance(archive, S3Archive)
+    assert (archive.bucket, archive.prefix) == (bucket, prefix)
+
+
+def test_open_archive_path_and_bad_locations(tmp_path: Path) -> None:
+    archive = open_archive(str(tmp_path))
+    assert isinstance(archive, LocalDirectoryArchive)
+    assert archive.directory == tmp_path
+    for bad in ("s3://", "ftp://host/x"):
+        with pytest.raises(ValueError, match="bucket|unsupported"):
+            open_archive(bad)
