@@ -20,7 +20,9 @@ from tests.servers import free_port
 pytestmark = pytest.mark.moto
 
 
-def test_put_is_conditional_checksummed_and_encrypted(s3_archive: S3Archive, s3_client: Any) -> None:
+def test_put_is_conditional_checksummed_and_encrypted(
+    s3_archive: S3Archive, s3_client: Any
+) -> None:
     outcome = s3_archive.write(closed_run(3))
     head = s3_client.head_object(Bucket=s3_archive.bucket, Key=outcome.key, ChecksumMode="ENABLED")
     body = s3_archive.read_bytes(outcome.key)
@@ -102,9 +104,19 @@ def test_guide_snippet_reads_what_the_archive_wrote(
         "total_sell_value",
     } <= ledger_data.keys()
     assert ledger_data["total_entries"] == len(ledger_data["entries"]) == 3
-    assert {"order_id", "symbol", "direction", "filled_qty", "fill_price", "bid_at_fill",
-            "ask_at_fill", "fill_timestamp", "order_type", "strategy_names",
-            "strategy_weights"} <= ledger_data["entries"][0].keys()
+    assert {
+        "order_id",
+        "symbol",
+        "direction",
+        "filled_qty",
+        "fill_price",
+        "bid_at_fill",
+        "ask_at_fill",
+        "fill_timestamp",
+        "order_type",
+        "strategy_names",
+        "strategy_weights",
+    } <= ledger_data["entries"][0].keys()
 
 
 def test_unreachable_endpoint_outboxes_then_push_sends_once(

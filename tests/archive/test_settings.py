@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,6 @@ from tests.archive.runs import closed_run
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import os
-
     for name in list(os.environ):
         if name.startswith("TRADE_LEDGER__"):
             monkeypatch.delenv(name)
@@ -102,5 +101,5 @@ def test_open_archive_path_and_bad_locations(tmp_path: Path) -> None:
     assert isinstance(archive, LocalDirectoryArchive)
     assert archive.directory == tmp_path
     for bad in ("s3://", "ftp://host/x"):
-        with pytest.raises(ValueError, match="bucket|unsupported"):
+        with pytest.raises(ValueError, match=r"bucket|unsupported"):
             open_archive(bad)

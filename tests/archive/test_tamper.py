@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from adapters.archive import Archive
-from tests.archive.runs import closed_run, edit
+from adapters.archive import Archive, chain_hash
+from tests.archive.runs import CREATED, closed_run, edit
 from tests.archive.test_archive import overwrite
 
 Document = dict[str, Any]
@@ -54,8 +54,6 @@ def change_entry_quantity_and_total(document: Document) -> None:
 
 def rehash_edited_event(document: Document) -> None:
     """An edit with a recomputed hash still breaks the next link and the replay."""
-    from adapters.archive import chain_hash
-
     position = fill_positions(document)[0]
     event = document["events"][position]
     event["quantity"] = "1000"
@@ -164,10 +162,6 @@ def test_original_format_with_wrong_totals_is_invalid(archive: Archive) -> None:
 
 
 def test_one_bad_run_does_not_stop_a_date(archive: Archive) -> None:
-    from datetime import timedelta
-
-    from tests.archive.runs import CREATED
-
     keys = [
         archive.write(
             closed_run(3, correlation_id=f"c{n}", created_at=CREATED + timedelta(minutes=n))

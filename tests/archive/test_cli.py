@@ -1,0 +1,209 @@
+"""``trade-ledger list | show | verify | push-outbox`` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from adapters.archive import LocalDirectoryArchive, Outbox, S3Archive, encode_run
+from adapters.cli import app
+from tests.archive.conftest import MotoServer
+from tests.archive.runs import CREATED, closed_run, edit
+from tests.archive.test_tamper import LEGACY, LEGACY_KEY, change_fill_price
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("TRADE_LEDGER__"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TRADE_LEDGER__OUTBOX_DIRECTORY", str(tmp_path / "outbox"))
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> tuple[LocalDirectoryArchive, list[str]]:
+    archive = LocalDirectoryArchive(tmp_path / "archive")
+    keys = [
+        archive.write(
+            closed_run(3, correlation_id=f"c{n}", created_at=CREATED + timedelta(days=n // 4))
+        ).key
+        for n in range(8)
+    ]
+    return archive, keys
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+def test_list_a_day_as_json(filled: tuple[LocalDirectoryArchive, list[str]]) -> None:
+    archive, keys = filled
+    result = run("list", "--archive", str(archive.directory), "--date", "2024-01-15", "--json")
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert [item["key"] for item in listed] == sorted(keys[:4])
+    assert listed[0]["date"] == "2024-01-15"
+    assert listed[0]["correlation_id"] in {"c0", "c1", "c2", "c3"}
+
+
+def test_list_a_range_as_a_table(filled: tuple[LocalDirectoryArchive, list[str]]) -> None:
+    archive, _ = filled
+    result = run("list", "-a", str(archive.directory), "--from", "2024-01-15", "--to", "2024-01-16")
+    assert result.exit_code == 0, result.output
+    assert "8 run(s)" in result.stdout
+    one_day = run(
+        "list", "-a", str(archive.directory), "--from", "2024-01-16", "--to", "2024-01-16"
+    )
+    assert "4 run(s)" in one_day.stdout
+
+
+def test_default_archive_comes_from_settings(
+    filled: tuple[LocalDirectoryArchive, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive, _ = filled
+    monkeypatch.setenv("TRADE_LEDGER__LOCAL_DIRECTORY", str(archive.directory))
+    result = run("list", "--date", "2024-01-16", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 4
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("list", "--date", "2024-01-15", "--from", "2024-01-14"),
+        ("list", "--to", "2024-01-15"),
+        ("list", "--from", "2024-01-16", "--to", "2024-01-15"),
+        ("list", "--date", "15/01/2024"),
+        ("show",),
+        ("verify", "--key", "k", "--date", "2024-01-15"),
+        ("list", "--archive", "ftp://x", "--date", "2024-01-15"),
+    ],
+)
+def test_bad_selections_are_usage_errors(args: tuple[str, ...], tmp_path: Path) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+
+
+def test_show_a_key(filled: tuple[LocalDirectoryArchive, list[str]]) -> None:
+    archive, keys = filled
+    result = run("show", "-a", str(archive.directory), "--key", keys[0], "--events")
+    assert result.exit_code == 0, result.output
+    ledger = archive.read(keys[0]).ledger
+    assert ledger.ledger_id in result.stdout
+    assert f"buy {ledger.total_buy_value}" in result.stdout
+    assert '"type": "FillRecorded"' in result.stdout
+
+
+def test_show_json_is_typed_ledger_and_events(
+    filled: tuple[LocalDirectoryArchive, list[str]],
+) -> None:
+    archive, keys = filled
+    result = run("show", "-a", str(archive.directory), "--date", "2024-01-16", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert [item["key"] for item in shown] == sorted(keys[4:])
+    first = shown[0]
+    assert first["ledger"] == archive.read(first["key"]).ledger.model_dump(mode="json")
+    assert first["format_version"] == 2
+    assert len(first["events"]) == 5
+
+
+def test_show_names_an_unreadable_run(filled: tuple[LocalDirectoryArchive, list[str]]) -> None:
+    archive, keys = filled
+    archive.path(keys[1]).write_bytes(b'{"ledger_id": "x", ')
+    result = run("show", "-a", str(archive.directory), "--date", "2024-01-15", "--json")
+    assert result.exit_code == 1
+    shown = json.loads(result.stdout)
+    bad = next(item for item in shown if item["key"] == keys[1])
+    assert keys[1] in bad["error"]
+    assert sum("ledger" in item for item in shown) == 3
+
+
+def test_verify_all_valid(filled: tuple[LocalDirectoryArchive, list[str]]) -> None:
+    archive, _ = filled
+    result = run(
+        "verify", "-a", str(archive.directory), "--from", "2024-01-15", "--to", "2024-01-16"
+    )
+    assert result.exit_code == 0, result.output
+    assert "8 valid, 0 invalid, 0 unverifiable, 0 unreadable" in result.stdout
+
+
+def test_verify_fails_and_names_the_check(filled: tuple[LocalDirectoryArchive, list[str]]) -> None:
+    archive, keys = filled
+    path = archive.path(keys[2])
+    path.write_bytes(edit(path.read_bytes(), change_fill_price))
+    result = run("verify", "-a", str(archive.directory), "--date", "2024-01-15", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["counts"] == {"valid": 3, "invalid": 1, "unverifiable": 0, "unreadable": 0}
+    bad = next(item for item in report["runs"] if item["key"] == keys[2])
+    assert {"hash_chain", "snapshot"} <= set(bad["failed_checks"])
+    table = run("verify", "-a", str(archive.directory), "--key", keys[2])
+    assert table.exit_code == 1
+    assert "hash_chain" in table.stdout
+
+
+def test_unverifiable_fails_unless_allowed(tmp_path: Path) -> None:
+    archive = LocalDirectoryArchive(tmp_path / "archive")
+    archive.path(LEGACY_KEY).parent.mkdir(parents=True)
+    archive.path(LEGACY_KEY).write_text(json.dumps(LEGACY))
+    strict = run("verify", "-a", str(archive.directory), "--date", "2024-01-15")
+    assert strict.exit_code == 1
+    assert "unverifiable" in strict.stdout
+    allowed = run(
+        "verify", "-a", str(archive.directory), "--date", "2024-01-15", "--allow-unverifiable"
+    )
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_verify_missing_key_is_unreadable(tmp_path: Path) -> None:
+    result = run("verify", "-a", str(tmp_path), "--key", "trade-ledgers/2024/01/15/x.json")
+    assert result.exit_code == 1
+    assert "unreadable" in result.stdout
+
+
+def test_verify_an_empty_day(tmp_path: Path) -> None:
+    result = run("verify", "-a", str(tmp_path), "--date", "2024-01-15")
+    assert result.exit_code == 0
+    assert "no runs" in result.stdout
+
+
+def test_push_outbox(tmp_path: Path) -> None:
+    archive = LocalDirectoryArchive(tmp_path / "archive", outbox=Outbox(tmp_path / "outbox"))
+    events = closed_run(2)
+    assert archive.outbox is not None
+    archive.outbox.put(archive.key_for(events), encode_run(events).body)
+    result = run("push-outbox", "-a", str(archive.directory), "--json")
+    assert result.exit_code == 0, result.output
+    assert [o["status"] for o in json.loads(result.stdout)] == ["written"]
+    assert archive.verify(archive.key_for(events)).ok
+
+
+@pytest.mark.moto
+def test_cli_against_s3(
+    s3_archive: S3Archive, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = [
+        s3_archive.write(
+            closed_run(2, correlation_id=f"c{n}", created_at=CREATED + timedelta(hours=n))
+        ).key
+        for n in range(7)
+    ]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server.endpoint)
+    location = f"s3://{s3_archive.bucket}"
+    listed = run("list", "--archive", location, "--date", "2024-01-15", "--json")
+    assert [item["key"] for item in json.loads(listed.stdout)] == keys
+    verified = run("verify", "--archive", location, "--date", "2024-01-15", "--workers", "4")
+    assert verified.exit_code == 0, verified.output
+    assert "7 valid" in verified.stdout
+    shown = run("show", "--archive", f"{location}/trade-ledgers", "--key", keys[3], "--json")
+    assert json.loads(shown.stdout)[0]["ledger"]["correlation_id"] == "c3"
