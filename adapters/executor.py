@@ -46,7 +46,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.archive.port import RunArchive, WriteOutcome
-from adapters.broker import Broker, Execution, OrderRequest, client_order_id
+from adapters.broker import Broker, Execution, OrderRequest, Side, client_order_id
 from ledger_domain import QuoteModel, TradeLedgerService
 
 logger = logging.getLogger(__name__)
@@ -317,12 +317,9 @@ class Executor:
             if str(item.action).upper() in ("BUY", "SELL") and Decimal(item.trade_amount) != 0
         ]
         for side in ("SELL", "BUY"):
-            phase = sorted(
-                (item for item in items if str(item.action).upper() == side),
-                key=lambda item: item.priority,
-            )
+            requests = self._requests(plan, [i for i in items if str(i.action).upper() == side])
             reports = await asyncio.gather(
-                *(self._execute_item(plan, item, side, recorder, result) for item in phase)
+                *(self._execute_order(request, recorder, result) for request in requests)
             )
             result.orders.extend(reports)
         if await recorder.finish(self.ledger_timeout):
@@ -335,17 +332,31 @@ class Executor:
         self._log(result)
         return result
 
-    async def _execute_item(
-        self, plan: Any, item: Any, side: str, recorder: _Recorder, result: ExecutionResult
+    @staticmethod
+    def _requests(plan: Any, items: list[Any]) -> list[OrderRequest]:
+        """One side's orders by priority; a symbol listed twice gets its own order id."""
+        seen: dict[str, int] = {}
+        requests = []
+        for item in sorted(items, key=lambda item: item.priority):
+            symbol = str(item.symbol).strip().upper()
+            side: Side = "BUY" if str(item.action).upper() == "BUY" else "SELL"
+            seen[symbol] = count = seen.get(symbol, 0) + 1
+            suffix = [str(count)] if count > 1 else []
+            requests.append(
+                OrderRequest(
+                    symbol=symbol,
+                    side=side,
+                    notional=abs(Decimal(item.trade_amount)),
+                    client_order_id=client_order_id(str(plan.plan_id), symbol, side, *suffix),
+                )
+            )
+        return requests
+
+    async def _execute_order(
+        self, request: OrderRequest, recorder: _Recorder, result: ExecutionResult
     ) -> OrderReport:
-        symbol = str(item.symbol).strip().upper()
-        amount = abs(Decimal(item.trade_amount))
-        request = OrderRequest(
-            symbol=symbol,
-            side="BUY" if side == "BUY" else "SELL",
-            notional=amount,
-            client_order_id=client_order_id(str(plan.plan_id), symbol, side),
-        )
+        symbol, side = request.symbol, request.side
+        amount = request.notional or Decimal(0)
         report = OrderReport(symbol, side, request.client_order_id or "", amount)
         try:
             ticket = await asyncio.wait_for(self.broker.submit_order(request), self.submit_timeout)

@@ -9,6 +9,9 @@ Executions are observed in one of two ways:
   read and each new one becomes an execution (real execution id, qty, price and
   ``transaction_time``). If the order is finished but its activities never account for
   the filled quantity, the rest is reported from the order itself (see ``_remainder``).
+  A failed poll (rate limit, network blip) is retried with backoff, up to
+  ``max_poll_errors`` failures in a row. Alpaca allows about 200 requests a minute: for
+  many concurrent orders prefer trade updates.
 * **Trade updates**: with ``trade_updates=True``, register :meth:`handle_trade_update` on
   alpaca-py's ``TradingStream`` (``stream.subscribe_trade_updates(broker.handle_trade_update)``);
   each ``fill``/``partial_fill`` event is an execution as it happens.
@@ -49,6 +52,7 @@ logger = logging.getLogger(__name__)
 TERMINAL_EVENTS = frozenset({"fill", "canceled", "expired", "rejected", "done_for_day", "replaced"})
 _REJECTION_STATUSES = frozenset({403, 422})
 _REMAINDER_PRICE = Decimal("0.000001")
+MAX_BACKOFF = 30.0
 MAX_BUFFERED_ORDERS = 1000
 """Trade updates of orders nobody watches (yet) are buffered for at most this many orders."""
 
@@ -77,12 +81,13 @@ class AlpacaBroker:
         trading_client: Any,
         data_client: Any | None = None,
         *,
-        poll_interval: float = 0.5,
+        poll_interval: float = 1.0,
         time_in_force: str = "day",
         data_feed: str | None = None,
         trade_updates: bool = False,
         activity_attempts: int = 5,
         activity_page_size: int = MAX_PAGE_SIZE,
+        max_poll_errors: int = 8,
     ) -> None:
         self.trading_client = trading_client
         self.data_client = data_client
@@ -92,6 +97,7 @@ class AlpacaBroker:
         self._trade_updates = trade_updates
         self._activity_attempts = max(1, activity_attempts)
         self._page_size = activity_page_size
+        self._max_poll_errors = max_poll_errors
         self._queues: dict[str, asyncio.Queue[Execution | None]] = {}
         self._watching: set[str] = set()
 
@@ -199,17 +205,39 @@ class AlpacaBroker:
         seen: dict[str, Execution] = {}
         seen_qty = Decimal(0)
         short_reads = 0
+        failures = 0
         while True:
-            order = await self._order(order_id)
-            state = self._state(order)
-            if state.filled_qty > seen_qty:
-                for execution in await self._order_fills(order_id, ticket.submitted_at):
-                    key = execution.execution_id or ""
-                    if key in seen:
-                        continue
-                    seen[key] = execution
-                    seen_qty += execution.qty
-                    yield self._typed(execution, order)
+            try:
+                order = await self._order(order_id)
+                state = self._state(order)
+                fresh = (
+                    await self._order_fills(order_id, ticket.submitted_at)
+                    if state.filled_qty > seen_qty
+                    else []
+                )
+            except BrokerError as error:  # a rate limit or a blip: the order still exists
+                failures += 1
+                if failures > self._max_poll_errors:
+                    raise
+                delay = min(self._poll * 2**failures, MAX_BACKOFF)
+                logger.warning(
+                    "order %s: %s; polling again in %.1fs (%d/%d)",
+                    order_id,
+                    error,
+                    delay,
+                    failures,
+                    self._max_poll_errors,
+                )
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            for execution in fresh:
+                key = execution.execution_id or ""
+                if key in seen:
+                    continue
+                seen[key] = execution
+                seen_qty += execution.qty
+                yield self._typed(execution, order)
             if state.terminal:
                 if seen_qty >= state.filled_qty:
                     return

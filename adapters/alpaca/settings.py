@@ -9,7 +9,7 @@ variable               meaning                                                 d
 ``ALPACA_BASE_URL``    trading API base URL override (tests, proxies)          Alpaca's
 ``ALPACA_DATA_URL``    market data API base URL override                       Alpaca's
 ``ALPACA_DATA_FEED``   quote feed: ``iex``, ``sip``, ...                       account's
-``ALPACA_POLL_INTERVAL``  seconds between order polls                          ``0.5``
+``ALPACA_POLL_INTERVAL``  seconds between order polls                          ``1.0``
 =====================  ======================================================  ==========
 
 Secrets are ``SecretStr``: they print as ``**********`` and are never logged.
@@ -46,7 +46,7 @@ class AlpacaSettings(BaseSettings):
         default=None, validation_alias=AliasChoices("ALPACA_DATA_URL", "APCA_API_DATA_URL")
     )
     data_feed: str | None = None
-    poll_interval: float = Field(default=0.5, gt=0)
+    poll_interval: float = Field(default=1.0, gt=0)
 
     @field_validator("base_url", "data_url")
     @classmethod

@@ -53,6 +53,8 @@ class FakeAlpaca:
     activities: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
+    fail_order_reads: int = 0
+    """Answer this many order reads with HTTP 500 (a blip) before answering normally."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     _progress: dict[str, int] = field(default_factory=dict)
 
@@ -269,6 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(200, found[0])
                 else:
                     self._send(404, {"code": 40410000, "message": "order not found"})
+            elif path.startswith("/v2/orders/") and self.fake.fail_order_reads > 0:
+                self.fake.fail_order_reads -= 1
+                self._send(500, {"code": 50010000, "message": "internal server error"})
             elif path.startswith("/v2/orders/"):
                 order_id = path.rsplit("/", 1)[-1]
                 if order_id in self.fake.orders:

@@ -112,6 +112,26 @@ def test_the_ledger_records_what_alpaca_filled(alpaca_server: LoopbackAlpaca) ->
     assert tokens
 
 
+def test_failed_polls_are_retried_not_fatal(
+    alpaca_server: LoopbackAlpaca, caplog: pytest.LogCaptureFixture
+) -> None:
+    alpaca_server.fake.fail_order_reads = 3
+    executor = Executor(alpaca_broker(alpaca_server, max_poll_errors=4), archive=MemoryArchive())
+    result = run(executor, make_plan([item("AAPL", "BUY", "2500")], plan_id="blips"))
+    assert result.orders[0].status == "filled"
+    assert executor.trade_ledger.get_ledger().entries[0].filled_qty == Decimal("16.5")
+    assert caplog.text.count("polling again") == 3
+
+
+def test_too_many_failed_polls_end_the_watch(alpaca_server: LoopbackAlpaca) -> None:
+    alpaca_server.fake.fail_order_reads = 100
+    executor = Executor(alpaca_broker(alpaca_server, max_poll_errors=2), archive=MemoryArchive())
+    result = run(executor, make_plan([item("AAPL", "BUY", "2500")], plan_id="down"))
+    assert result.orders[0].status == "error"
+    assert "internal server error" in (result.orders[0].reason or "")
+    assert result.archived  # the run still ends, closed and archived
+
+
 def test_fill_activities_over_several_pages(alpaca_server: LoopbackAlpaca) -> None:
     executor = Executor(alpaca_broker(alpaca_server), archive=MemoryArchive())
     run(executor, plan())

@@ -353,3 +353,15 @@ def test_default_archive_is_archive_from_settings(
 def test_not_a_broker_is_refused() -> None:
     with pytest.raises(TypeError, match="broker port"):
         Executor(object())
+
+
+def test_a_symbol_listed_twice_gets_two_orders(memory_archive: MemoryArchive) -> None:
+    sim = broker()
+    plan = make_plan([item("AAPL", "BUY", "1000"), item("AAPL", "BUY", "600", priority=2)])
+    result = asyncio.run(Executor(sim, archive=memory_archive).execute_rebalance_plan(plan))
+    assert [r.client_order_id for r in sim.submitted] == [
+        "plan-123-AAPL-BUY",
+        "plan-123-AAPL-BUY-2",
+    ]
+    assert len({o.order_id for o in result.orders}) == 2
+    assert sum(o.filled_qty for o in result.orders) == Decimal(8)
