@@ -1,6 +1,6 @@
 """Benchmark: building the projections over synthetic FillRecorded events, vs iterating them.
 
-Run: .venv/bin/python bench/projections.py [--events N] [--runs R] [--seed S] [--repeat K]
+Run: .venv/bin/python bench/build_views.py [--events N] [--runs R] [--seed S] [--repeat K]
 
 Generates N ``Ledger.FillRecorded`` events (1,000,000 by default) spread over R runs (each
 run a real ``Ledger``'s ``Opened`` event, its fills, and a ``Closed``), then measures, in
@@ -21,21 +21,14 @@ from __future__ import annotations
 import argparse
 import gc
 import random
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-# This file is named like the package it measures: import from the repository root, not
-# from this file's directory (which Python puts first on the path).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != _HERE)]
-
-from ledger_domain import Ledger, replay  # noqa: E402
-from projections import (  # noqa: E402
+from ledger_domain import Ledger, replay
+from projections import (
     ByStrategy,
     BySymbol,
     ExecutionQuality,
