@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)
     import alpaca.data  # noqa: F401
 
-from adapters.archive.port import WriteOutcome
+from adapters.archive import Archive, ArchivedRun, open_archive
 from ledger_domain import RebalancePlan, RebalancePlanItem
 from tests.executor.alpaca_server import API_KEY, SECRET_KEY, FakeAlpaca, LoopbackAlpaca, Script
 
@@ -85,23 +85,17 @@ def mixed_plan() -> RebalancePlan:
     )
 
 
-class MemoryArchive:
-    """A RunArchive keeping what it was given."""
-
-    def __init__(self, outcome_status: str = "written", error: str | None = None) -> None:
-        self.writes: list[list[Any]] = []
-        self.status = outcome_status
-        self.error = error
-
-    def write(self, events: Sequence[Any]) -> WriteOutcome:
-        self.writes.append(list(events))
-        key = f"run-{len(self.writes)}"
-        return WriteOutcome(self.status, key, f"memory://{key}", self.error)
-
-
 @pytest.fixture
-def memory_archive() -> MemoryArchive:
-    return MemoryArchive()
+def run_archive(tmp_path: Path) -> Archive:
+    """A real local directory archive of its own (not the default one)."""
+    return open_archive(str(tmp_path / "runs"))
+
+
+def archived(archive: Archive) -> list[ArchivedRun]:
+    """Every run the archive holds for today (UTC), read back."""
+    reads = list(archive.read_runs(datetime.now(UTC).date()))
+    assert all(read.run is not None for read in reads), reads
+    return [read.run for read in reads if read.run is not None]
 
 
 def loopback_fake() -> FakeAlpaca:

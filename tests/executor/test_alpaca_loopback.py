@@ -22,7 +22,7 @@ from adapters.reconcile import ledger_fills, reconcile_ledger
 from ledger_domain import Ledger, TradeLedgerService
 from tests.executor import payloads
 from tests.executor.alpaca_server import API_KEY, SECRET_KEY, LoopbackAlpaca
-from tests.executor.conftest import MemoryArchive, item, make_plan
+from tests.executor.conftest import item, make_plan
 
 ATTRIBUTION = {
     "AAPL": {"momentum_strategy": 0.6, "mean_reversion_strategy": 0.4},
@@ -63,7 +63,7 @@ def run(executor: Executor, the_plan: Any) -> Any:
 
 def test_the_ledger_records_what_alpaca_filled(alpaca_server: LoopbackAlpaca) -> None:
     fake = alpaca_server.fake
-    executor = Executor(alpaca_broker(alpaca_server), archive=MemoryArchive())
+    executor = Executor(alpaca_broker(alpaca_server))
     result = run(executor, plan())
 
     statuses = {o.symbol: (o.status, o.filled_qty, o.executions) for o in result.orders}
@@ -116,7 +116,7 @@ def test_failed_polls_are_retried_not_fatal(
     alpaca_server: LoopbackAlpaca, caplog: pytest.LogCaptureFixture
 ) -> None:
     alpaca_server.fake.fail_order_reads = 3
-    executor = Executor(alpaca_broker(alpaca_server, max_poll_errors=4), archive=MemoryArchive())
+    executor = Executor(alpaca_broker(alpaca_server, max_poll_errors=4))
     result = run(executor, make_plan([item("AAPL", "BUY", "2500")], plan_id="blips"))
     assert result.orders[0].status == "filled"
     assert executor.trade_ledger.get_ledger().entries[0].filled_qty == Decimal("16.5")
@@ -125,7 +125,7 @@ def test_failed_polls_are_retried_not_fatal(
 
 def test_too_many_failed_polls_end_the_watch(alpaca_server: LoopbackAlpaca) -> None:
     alpaca_server.fake.fail_order_reads = 100
-    executor = Executor(alpaca_broker(alpaca_server, max_poll_errors=2), archive=MemoryArchive())
+    executor = Executor(alpaca_broker(alpaca_server, max_poll_errors=2))
     result = run(executor, make_plan([item("AAPL", "BUY", "2500")], plan_id="down"))
     assert result.orders[0].status == "error"
     assert "internal server error" in (result.orders[0].reason or "")
@@ -133,7 +133,7 @@ def test_too_many_failed_polls_end_the_watch(alpaca_server: LoopbackAlpaca) -> N
 
 
 def test_fill_activities_over_several_pages(alpaca_server: LoopbackAlpaca) -> None:
-    executor = Executor(alpaca_broker(alpaca_server), archive=MemoryArchive())
+    executor = Executor(alpaca_broker(alpaca_server))
     run(executor, plan())
     fake = alpaca_server.fake
     trading, _ = clients(alpaca_server)
@@ -151,7 +151,7 @@ def test_reconciliation_finds_a_left_out_fill_and_a_changed_price(
     alpaca_server: LoopbackAlpaca,
 ) -> None:
     broker = alpaca_broker(alpaca_server)
-    executor = Executor(broker, archive=MemoryArchive())
+    executor = Executor(broker)
     run(executor, plan())
     events = executor.trade_ledger.events()
 
@@ -180,7 +180,7 @@ def test_reconciliation_finds_a_left_out_fill_and_a_changed_price(
 
 def test_a_fill_the_broker_does_not_know(alpaca_server: LoopbackAlpaca) -> None:
     broker = alpaca_broker(alpaca_server)
-    executor = Executor(broker, archive=MemoryArchive())
+    executor = Executor(broker)
     run(executor, plan())
     removed = next(a for a in alpaca_server.fake.activities if a["symbol"] == "TEST")
     alpaca_server.fake.activities.remove(removed)
@@ -193,7 +193,7 @@ def test_a_fill_the_broker_does_not_know(alpaca_server: LoopbackAlpaca) -> None:
 
 def test_a_whole_order_ledger_is_compared_order_by_order(alpaca_server: LoopbackAlpaca) -> None:
     broker = alpaca_broker(alpaca_server)
-    run(Executor(broker, archive=MemoryArchive()), plan())
+    run(Executor(broker), plan())
     aapl = next(o for o in alpaca_server.fake.orders.values() if o["symbol"] == "AAPL")
     service = TradeLedgerService("corr-whole")
     record_order(service, Order(**aapl), "corr-whole")
@@ -210,11 +210,11 @@ def test_a_whole_order_ledger_is_compared_order_by_order(alpaca_server: Loopback
 
 def test_a_replayed_plan_is_not_placed_again_at_alpaca(alpaca_server: LoopbackAlpaca) -> None:
     the_plan = plan()
-    run(Executor(alpaca_broker(alpaca_server), archive=MemoryArchive()), the_plan)
+    run(Executor(alpaca_broker(alpaca_server)), the_plan)
     orders_before = len(alpaca_server.fake.orders)
     # A new process (new executor) retrying the same plan: Alpaca refuses the duplicate
     # client order ids (422) and the broker watches the existing orders instead.
-    retry = Executor(alpaca_broker(alpaca_server), archive=MemoryArchive())
+    retry = Executor(alpaca_broker(alpaca_server))
     result = run(retry, the_plan)
     assert len(alpaca_server.fake.orders) == orders_before
     assert {o.symbol for o in result.orders if o.order_id} == {"AAPL", "MSFT", "NVDA", "TEST"}
@@ -223,7 +223,7 @@ def test_a_replayed_plan_is_not_placed_again_at_alpaca(alpaca_server: LoopbackAl
 def test_trade_updates_stream_mode(alpaca_server: LoopbackAlpaca) -> None:
     """Executions from TradingStream trade updates (fed to the handler as the stream would)."""
     broker = alpaca_broker(alpaca_server, trade_updates=True)
-    executor = Executor(broker, archive=MemoryArchive())
+    executor = Executor(broker)
     the_plan = make_plan([item("AAPL", "BUY", "2500")], plan_id="stream", attribution=ATTRIBUTION)
 
     async def stream() -> None:
@@ -265,7 +265,7 @@ def test_trade_updates_stream_mode(alpaca_server: LoopbackAlpaca) -> None:
 
 def test_executor_accepts_a_trading_client(alpaca_server: LoopbackAlpaca) -> None:
     trading, _ = clients(alpaca_server)
-    executor = Executor(trading, archive=MemoryArchive())
+    executor = Executor(trading)
     assert isinstance(executor.broker, AlpacaBroker)
 
 
@@ -278,7 +278,7 @@ def test_secrets_are_never_logged(
     assert SECRET_KEY not in str(settings.model_dump())
     with caplog.at_level(logging.DEBUG):
         broker = AlpacaBroker.from_settings(settings)
-        run(Executor(broker, archive=MemoryArchive()), plan())
+        run(Executor(broker), plan())
     assert caplog.records  # urllib3 and the executor did log
     assert SECRET_KEY not in caplog.text
     assert alpaca_server.fake.headers_seen[0]["APCA-API-SECRET-KEY"] == SECRET_KEY

@@ -8,16 +8,20 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.archive import Archive, Outbox, S3Archive
 from adapters.archive.port import WriteOutcome
 from adapters.broker import Execution, OrderRequest, OrderTicket
 from adapters.executor import Executor
+from adapters.settings import S3ClientSettings
 from adapters.simulated_broker import SimulatedBroker
-from ledger_domain import Ledger, RebalancePlan, TradeLedgerService
-from tests.executor.conftest import ATTRIBUTION, MemoryArchive, item, make_plan
+from ledger_domain import Ledger, RebalancePlan, TradeLedgerService, to_record
+from tests.executor.conftest import ATTRIBUTION, archived, item, make_plan
+from tests.servers import free_port
 
 FIXED = datetime(2024, 1, 15, 14, 30, 52, tzinfo=UTC)
 
@@ -54,11 +58,11 @@ class Recording(SimulatedBroker):
         self.log.append(f"done {ticket.request.side} {ticket.request.symbol}")
 
 
-def test_sells_before_buys(mixed_plan: RebalancePlan, memory_archive: MemoryArchive) -> None:
+def test_sells_before_buys(mixed_plan: RebalancePlan, run_archive: Archive) -> None:
     sim = Recording(
         prices={"MSFT": "400.01"}, partial_fills={"MSFT": 3}, fill_delay=0.01, no_quote={"TEST"}
     )
-    result = asyncio.run(Executor(sim, archive=memory_archive).execute_rebalance_plan(mixed_plan))
+    result = asyncio.run(Executor(sim, archive=run_archive).execute_rebalance_plan(mixed_plan))
     first_buy = next(i for i, line in enumerate(sim.log) if line.startswith("submit BUY"))
     assert sim.log[:2] == ["submit SELL MSFT", "done SELL MSFT"]
     assert first_buy == 2
@@ -71,9 +75,9 @@ def test_sells_before_buys(mixed_plan: RebalancePlan, memory_archive: MemoryArch
 
 
 def test_every_fill_recorded_with_its_own_quote_and_the_broker_s_time(
-    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+    mixed_plan: RebalancePlan, run_archive: Archive
 ) -> None:
-    executor = Executor(broker(clock=lambda: FIXED), archive=memory_archive)
+    executor = Executor(broker(clock=lambda: FIXED), archive=run_archive)
     result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
     msft = [f for f in fills_of(executor.trade_ledger) if f.symbol == "MSFT"]
     assert len(msft) == 2
@@ -92,10 +96,10 @@ def test_every_fill_recorded_with_its_own_quote_and_the_broker_s_time(
 
 
 def test_result_reports_rejections_missing_quotes_and_partial_fills(
-    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+    mixed_plan: RebalancePlan, run_archive: Archive
 ) -> None:
     sim = broker(fill_fraction={"AAPL": "0.5"})
-    result = asyncio.run(Executor(sim, archive=memory_archive).execute_rebalance_plan(mixed_plan))
+    result = asyncio.run(Executor(sim, archive=run_archive).execute_rebalance_plan(mixed_plan))
     by_symbol = {o.symbol: o for o in result.orders}
     assert by_symbol["GME"].status == "rejected"
     assert by_symbol["GME"].reason == "insufficient buying power"
@@ -109,23 +113,25 @@ def test_result_reports_rejections_missing_quotes_and_partial_fills(
 
 
 def test_the_ledger_is_closed_and_archived_once(
-    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+    mixed_plan: RebalancePlan, run_archive: Archive
 ) -> None:
-    executor = Executor(broker(), archive=memory_archive)
+    executor = Executor(broker(), archive=run_archive)
     result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
     assert executor.trade_ledger.is_closed
-    assert len(memory_archive.writes) == 1
-    assert isinstance(memory_archive.writes[0][-1], Ledger.Closed)
-    assert memory_archive.writes[0] == executor.trade_ledger.events()
+    (run,) = archived(run_archive)
+    assert isinstance(run.events[-1], Ledger.Closed)
+    assert [to_record(e) for e in run.events] == [
+        to_record(e) for e in executor.trade_ledger.events()
+    ]
     assert result.archive is not None
-    assert result.archive.location == "memory://run-1"
+    assert result.archive.key == run.key
 
 
 def test_same_plan_id_twice_neither_trades_nor_records_twice(
-    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+    mixed_plan: RebalancePlan, run_archive: Archive
 ) -> None:
     sim = broker()
-    executor = Executor(sim, archive=memory_archive)
+    executor = Executor(sim, archive=run_archive)
 
     async def run() -> tuple[Any, Any, Any]:
         first = await executor.execute_rebalance_plan(mixed_plan)
@@ -141,14 +147,14 @@ def test_same_plan_id_twice_neither_trades_nor_records_twice(
     assert second.ledger_id == first.ledger_id
     assert len(sim.submitted) == 4
     assert executor.trade_ledger.total_entries == 3
-    assert len(memory_archive.writes) == 1
+    assert len(archived(run_archive)) == 1
 
 
 def test_concurrent_calls_with_one_plan_id_trade_once(
-    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+    mixed_plan: RebalancePlan, run_archive: Archive
 ) -> None:
     sim = broker(fill_delay=0.01)
-    executor = Executor(sim, archive=memory_archive)
+    executor = Executor(sim, archive=run_archive)
 
     async def run() -> list[Any]:
         return await asyncio.gather(
@@ -158,12 +164,12 @@ def test_concurrent_calls_with_one_plan_id_trade_once(
     results = asyncio.run(run())
     assert sum(1 for r in results if not r.replayed) == 1
     assert len(sim.submitted) == 4
-    assert len(memory_archive.writes) == 1
+    assert len(archived(run_archive)) == 1
 
 
-def test_each_plan_gets_its_own_ledger(memory_archive: MemoryArchive) -> None:
+def test_each_plan_gets_its_own_ledger(run_archive: Archive) -> None:
     given = TradeLedgerService("corr-first")
-    executor = Executor(broker(), trade_ledger=given, archive=memory_archive)
+    executor = Executor(broker(), trade_ledger=given, archive=run_archive)
     assert executor.trade_ledger is given
     first = make_plan([item("AAPL", "BUY", "1000")], plan_id="plan-1", attribution=ATTRIBUTION)
     second = make_plan([item("MSFT", "BUY", "800")], plan_id="plan-2")
@@ -179,11 +185,11 @@ def test_each_plan_gets_its_own_ledger(memory_archive: MemoryArchive) -> None:
     assert [e.symbol for e in given.get_ledger().entries] == ["AAPL"]
     assert [e.symbol for e in executor.trade_ledger.get_ledger().entries] == ["MSFT"]
     assert executor.trade_ledger.correlation_id == "corr-plan-2"
-    assert len(memory_archive.writes) == 2
+    assert len(archived(run_archive)) == 2
 
 
 def test_trade_ledger_exists_before_any_plan() -> None:
-    executor = Executor(broker(), archive=MemoryArchive())
+    executor = Executor(broker())
     assert executor.trade_ledger.get_ledger().total_entries == 0
 
 
@@ -197,10 +203,10 @@ class FailingLedger(TradeLedgerService):
 
 
 def test_a_ledger_failure_never_fails_the_trades(
-    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+    mixed_plan: RebalancePlan, run_archive: Archive
 ) -> None:
     sim = broker()
-    executor = Executor(sim, archive=memory_archive, ledger_factory=FailingLedger)
+    executor = Executor(sim, archive=run_archive, ledger_factory=FailingLedger)
     result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
     aapl = next(o for o in result.orders if o.symbol == "AAPL")
     assert aapl.status == "filled"
@@ -213,7 +219,7 @@ def test_a_ledger_failure_never_fails_the_trades(
 
 
 def test_a_hanging_ledger_does_not_stall_the_trades(
-    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+    mixed_plan: RebalancePlan, run_archive: Archive
 ) -> None:
     release = threading.Event()
     completed: list[str] = []
@@ -226,7 +232,7 @@ def test_a_hanging_ledger_does_not_stall_the_trades(
             return entry
 
     executor = Executor(
-        broker(), archive=memory_archive, ledger_factory=StuckLedger, ledger_timeout=0.1
+        broker(), archive=run_archive, ledger_factory=StuckLedger, ledger_timeout=0.1
     )
 
     async def main() -> tuple[Any, list[str]]:
@@ -241,7 +247,7 @@ def test_a_hanging_ledger_does_not_stall_the_trades(
     assert [o.status for o in result.orders] == ["filled", "filled", "filled", "rejected"]
     assert any("still recording" in e for e in result.ledger_errors)
     assert result.archive_error == "ledger not closed; the run was not archived"
-    assert memory_archive.writes == []
+    assert archived(run_archive) == []
 
 
 class ExplodingArchive:
@@ -249,21 +255,36 @@ class ExplodingArchive:
         raise RuntimeError("disk full")
 
 
-@pytest.mark.parametrize(
-    ("archive", "expected"),
-    [
-        (ExplodingArchive(), "archive write failed: RuntimeError('disk full')"),
-        (MemoryArchive("outboxed", "store unavailable: timeout"), "store unavailable: timeout"),
-    ],
-)
-def test_an_archive_failure_is_reported_not_raised(
-    mixed_plan: RebalancePlan, archive: Any, expected: str
-) -> None:
-    result = asyncio.run(Executor(broker(), archive=archive).execute_rebalance_plan(mixed_plan))
-    assert result.archive_error == expected
+def test_an_archive_exception_is_reported_not_raised(mixed_plan: RebalancePlan) -> None:
+    executor = Executor(broker(), archive=ExplodingArchive())
+    result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
+    assert result.archive_error == "archive write failed: RuntimeError('disk full')"
     assert not result.archived
     assert [o.status for o in result.orders][:3] == ["filled", "filled", "filled"]
     assert result.ledger_ok
+
+
+def test_an_unreachable_s3_archive_outboxes_the_run(
+    mixed_plan: RebalancePlan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    archive = S3Archive(
+        "trade-ledger-test",
+        outbox=Outbox(tmp_path / "outbox"),
+        endpoint_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        client_settings=S3ClientSettings(max_attempts=1, connect_timeout=1, read_timeout=1),
+    )
+    result = asyncio.run(Executor(broker(), archive=archive).execute_rebalance_plan(mixed_plan))
+    assert result.archive is not None
+    assert result.archive.status == "outboxed"
+    assert result.archive_error is not None
+    assert "store unavailable" in result.archive_error
+    assert not result.archived
+    assert result.ledger_ok
+    assert [o.status for o in result.orders][:3] == ["filled", "filled", "filled"]
+    assert len(list((tmp_path / "outbox").rglob("*.json"))) == 1  # kept, to push later
 
 
 class FlakyBroker(SimulatedBroker):
@@ -279,9 +300,9 @@ class FlakyBroker(SimulatedBroker):
 
 
 def test_a_broker_error_fails_only_its_order(
-    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+    mixed_plan: RebalancePlan, run_archive: Archive
 ) -> None:
-    executor = Executor(FlakyBroker(no_quote={"TEST"}), archive=memory_archive)
+    executor = Executor(FlakyBroker(no_quote={"TEST"}), archive=run_archive)
     result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
     statuses = {o.symbol: o.status for o in result.orders}
     assert statuses == {"MSFT": "filled", "AAPL": "error", "TEST": "filled", "GME": "filled"}
@@ -297,8 +318,8 @@ class NeverFills(SimulatedBroker):
         yield  # pragma: no cover
 
 
-def test_an_order_that_never_finishes_times_out(memory_archive: MemoryArchive) -> None:
-    executor = Executor(NeverFills(), archive=memory_archive, order_timeout=0.05)
+def test_an_order_that_never_finishes_times_out(run_archive: Archive) -> None:
+    executor = Executor(NeverFills(), archive=run_archive, order_timeout=0.05)
     plan = make_plan([item("AAPL", "BUY", "100")])
     result = asyncio.run(executor.execute_rebalance_plan(plan))
     assert result.orders[0].status == "timed_out"
@@ -306,10 +327,10 @@ def test_an_order_that_never_finishes_times_out(memory_archive: MemoryArchive) -
 
 
 def test_the_run_completes_even_if_the_caller_is_cancelled(
-    mixed_plan: RebalancePlan, memory_archive: MemoryArchive
+    mixed_plan: RebalancePlan, run_archive: Archive
 ) -> None:
     sim = broker(fill_delay=0.02)
-    executor = Executor(sim, archive=memory_archive)
+    executor = Executor(sim, archive=run_archive)
 
     async def run() -> Any:
         caller = asyncio.create_task(executor.execute_rebalance_plan(mixed_plan))
@@ -322,12 +343,12 @@ def test_the_run_completes_even_if_the_caller_is_cancelled(
     result = asyncio.run(run())
     assert result.replayed
     assert executor.trade_ledger.is_closed
-    assert len(memory_archive.writes) == 1
+    assert len(archived(run_archive)) == 1
     assert len(sim.submitted) == 4
 
 
 def test_whole_order_executions_are_recorded_as_filled_orders(
-    memory_archive: MemoryArchive,
+    run_archive: Archive,
 ) -> None:
     class WholeOrders(SimulatedBroker):
         async def executions(self, ticket: OrderTicket):
@@ -341,7 +362,7 @@ def test_whole_order_executions_are_recorded_as_filled_orders(
                     filled_at=execution.filled_at,
                 )
 
-    executor = Executor(WholeOrders(prices={"AAPL": "199.99"}), archive=memory_archive)
+    executor = Executor(WholeOrders(prices={"AAPL": "199.99"}), archive=run_archive)
     plan = make_plan([item("AAPL", "BUY", "1000")])
     asyncio.run(executor.execute_rebalance_plan(plan))
     (entry,) = executor.trade_ledger.get_ledger().entries
@@ -365,10 +386,10 @@ def test_not_a_broker_is_refused() -> None:
         Executor(object())
 
 
-def test_a_symbol_listed_twice_gets_two_orders(memory_archive: MemoryArchive) -> None:
+def test_a_symbol_listed_twice_gets_two_orders(run_archive: Archive) -> None:
     sim = broker()
     plan = make_plan([item("AAPL", "BUY", "1000"), item("AAPL", "BUY", "600", priority=2)])
-    result = asyncio.run(Executor(sim, archive=memory_archive).execute_rebalance_plan(plan))
+    result = asyncio.run(Executor(sim, archive=run_archive).execute_rebalance_plan(plan))
     assert [r.client_order_id for r in sim.submitted] == [
         "plan-123-AAPL-BUY",
         "plan-123-AAPL-BUY-2",
