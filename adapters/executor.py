@@ -169,10 +169,25 @@ class _Recorder:
             )
 
     async def _run(self) -> None:
-        while (item := await self._queue.get()) is not None:
-            execution, quote = item
+        """Record in arrival order; a burst of fills goes to the thread in one hop."""
+        done = False
+        while not done:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            if None in batch:
+                done = True
+                batch = batch[: batch.index(None)]
+            fills = [item for item in batch if item is not None]
             try:
-                await asyncio.to_thread(self._record, execution, quote)
+                await asyncio.to_thread(self._record_batch, fills)
+            finally:
+                self.pending -= len(fills)
+
+    def _record_batch(self, fills: list[tuple[Execution, QuoteModel | None]]) -> None:
+        for execution, quote in fills:
+            try:
+                self._record(execution, quote)
                 self.recorded += 1
             except Exception as error:
                 message = (
@@ -182,8 +197,6 @@ class _Recorder:
                 )
                 logger.error("ledger %s: %s", self._ledger.ledger_id, message)
                 self._errors.append(message)
-            finally:
-                self.pending -= 1
 
     async def finish(self, timeout: float) -> bool:
         """Wait (at most ``timeout`` s) for every submitted fill to be recorded."""
