@@ -52,7 +52,6 @@ from ledger_domain import QuoteModel, TradeLedgerService
 logger = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
-ARCHIVED_STATUSES = frozenset({"written", "already_archived"})
 
 LedgerFactory = Callable[[str | None], TradeLedgerService]
 
@@ -134,7 +133,7 @@ class ExecutionResult:
 
     @property
     def archived(self) -> bool:
-        return self.archive is not None and self.archive.status in ARCHIVED_STATUSES
+        return self.archive is not None and self.archive.archived
 
 
 class _Recorder:
@@ -293,16 +292,14 @@ class Executor:
         """The run ledger of an executed plan."""
         return self._ledgers.get(plan_id)
 
-    def archive(self) -> RunArchive | None:
+    def archive(self) -> RunArchive:
         """The archive runs are written to (``archive_from_settings()`` unless given)."""
         if not self._archive_resolved:
+            from adapters.archive import archive_from_settings  # noqa: PLC0415
+
+            self._archive = archive_from_settings()  # raises on invalid settings: reported
             self._archive_resolved = True
-            try:
-                from adapters.archive import archive_from_settings  # noqa: PLC0415
-            except ImportError:
-                logger.warning("no archive available: runs are not archived")
-                return None
-            self._archive = archive_from_settings()
+        assert self._archive is not None
         return self._archive
 
     # -- a run ---------------------------------------------------------------------------
@@ -432,9 +429,6 @@ class Executor:
     async def _archive_run(self, ledger: TradeLedgerService, result: ExecutionResult) -> None:
         try:
             archive = self.archive()
-            if archive is None:
-                result.archive_error = "no archive configured"
-                return
             events = await asyncio.to_thread(ledger.events)
             outcome = await asyncio.wait_for(
                 asyncio.to_thread(archive.write, events), self.archive_timeout

@@ -396,3 +396,14 @@ def test_a_symbol_listed_twice_gets_two_orders(run_archive: Archive) -> None:
     ]
     assert len({o.order_id for o in result.orders}) == 2
     assert sum(o.filled_qty for o in result.orders) == Decimal(8)
+
+
+def test_invalid_archive_settings_are_reported_not_raised(
+    mixed_plan: RebalancePlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADE_LEDGER__ENCRYPTION__KMS_KEY_ID", "alias/ledger")  # needs aws:kms
+    result = asyncio.run(Executor(broker()).execute_rebalance_plan(mixed_plan))
+    assert result.archive_error is not None
+    assert "kms_key_id" in result.archive_error
+    assert result.ledger_ok
+    assert [o.status for o in result.orders][:3] == ["filled", "filled", "filled"]
