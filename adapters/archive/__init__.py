@@ -49,23 +49,9 @@ def archive_from_settings(settings: TradeLedgerSettings | None = None) -> Archiv
     (reading still works). Creating it does no I/O.
     """
     settings = settings if settings is not None else TradeLedgerSettings()
-    outbox = Outbox(settings.outbox_path)
     if settings.bucket_name:
-        return S3Archive(
-            settings.bucket_name,
-            prefix=settings.prefix,
-            enabled=settings.enabled,
-            outbox=outbox,
-            encryption=settings.encryption,
-            client_settings=settings.s3,
-            endpoint_url=settings.endpoint_url,
-        )
-    return LocalDirectoryArchive(
-        settings.local_directory,
-        prefix=settings.prefix,
-        enabled=settings.enabled,
-        outbox=outbox,
-    )
+        return _s3_archive(settings, settings.bucket_name, settings.prefix)
+    return _local_archive(settings, settings.local_directory)
 
 
 def open_archive(location: str, settings: TradeLedgerSettings | None = None) -> Archive:
@@ -74,22 +60,32 @@ def open_archive(location: str, settings: TradeLedgerSettings | None = None) -> 
     An ``s3://bucket`` without a prefix uses the settings' prefix (``trade-ledgers``).
     """
     settings = settings if settings is not None else TradeLedgerSettings()
-    outbox = Outbox(settings.outbox_path)
     if location.startswith("s3://"):
         bucket, prefix = parse_s3_url(location)
-        return S3Archive(
-            bucket,
-            prefix=settings.prefix if prefix is None else prefix,
-            enabled=settings.enabled,
-            outbox=outbox,
-            encryption=settings.encryption,
-            client_settings=settings.s3,
-            endpoint_url=settings.endpoint_url,
-        )
+        return _s3_archive(settings, bucket, settings.prefix if prefix is None else prefix)
     if "://" in location:
         raise ValueError(f"unsupported archive location {location!r}: use a path or s3://")
+    return _local_archive(settings, Path(location))
+
+
+def _s3_archive(settings: TradeLedgerSettings, bucket: str, prefix: str) -> S3Archive:
+    return S3Archive(
+        bucket,
+        prefix=prefix,
+        enabled=settings.enabled,
+        outbox=Outbox(settings.outbox_path),
+        encryption=settings.encryption,
+        client_settings=settings.s3,
+        endpoint_url=settings.endpoint_url,
+    )
+
+
+def _local_archive(settings: TradeLedgerSettings, directory: Path) -> LocalDirectoryArchive:
     return LocalDirectoryArchive(
-        Path(location), prefix=settings.prefix, enabled=settings.enabled, outbox=outbox
+        directory,
+        prefix=settings.prefix,
+        enabled=settings.enabled,
+        outbox=Outbox(settings.outbox_path),
     )
 
 

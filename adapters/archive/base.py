@@ -159,6 +159,8 @@ class Archive(ABC):
             return WriteOutcome("failed", key, self.url(key), error=f"store unavailable: {reason}")
         try:
             path = self.outbox.put(key, body)
+        except FileExistsError as error:
+            return self._conflict(key, body, f"store unavailable ({reason}) and {error}")
         except OSError as error:
             return WriteOutcome(
                 "failed",

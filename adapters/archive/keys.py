@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 MAX_ID_LENGTH = 96
 NO_CORRELATION = "none"
@@ -95,13 +95,6 @@ def parse_key(prefix: str, key: str) -> RunRef | None:
         ledger_id=named["ledger"],
         correlation_id=named["correlation"],
     )
-
-
-def days(first: date, last: date) -> list[date]:
-    """Every day from ``first`` to ``last``, both included."""
-    if last < first:
-        raise ValueError(f"date range ends ({last}) before it starts ({first})")
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 def range_listing(prefix: str, first: date, last: date) -> tuple[str, str]:

@@ -25,18 +25,19 @@ class Outbox:
         self.conflicts_dir = self.directory / "conflicts"
 
     def put(self, key: str, body: bytes) -> Path:
-        """Keep ``body`` until it is pushed; an identical pending copy is reused."""
+        """Keep ``body`` until it is pushed; an identical pending copy is reused.
+
+        Raises ``FileExistsError`` when a *different* document already waits under ``key``
+        (the caller keeps the new one with ``keep_conflict``).
+        """
         path = safe_path(self.pending_dir, key)
         try:
             if path.read_bytes() == body:
                 return path
         except FileNotFoundError:
-            pass
-        else:
-            # A different document already waits under this key: keep both, push neither blindly.
-            return self.keep_conflict(key, body)
-        write_atomic(path, body, replace=True)
-        return path
+            write_atomic(path, body, replace=True)
+            return path
+        raise FileExistsError(f"a different document for {key} already waits in {path}")
 
     def keep_conflict(self, key: str, body: bytes) -> Path:
         """Keep a document refused because another one holds its key."""

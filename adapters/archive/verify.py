@@ -21,7 +21,7 @@ verify against: it is ``unverifiable`` (its totals are still checked when presen
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -65,7 +65,6 @@ class RunVerification:
     event_count: int = 0
     entry_count: int = 0
     head_hash: str | None = None
-    checks: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -109,53 +108,48 @@ def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
     """Verify an already parsed document."""
     failures: list[Failure] = []
     version = format_version(document)
-    ledger_id = _text(document.get("ledger_id"))
-    correlation_id = _text(document.get("correlation_id"))
     raw_entries = document.get("entries")
     entries = raw_entries if isinstance(raw_entries, list) else []
     if not isinstance(raw_entries, list):
         failures.append(Failure("format", "entries is missing or not a list"))
-    common = {
-        "ledger_id": ledger_id,
-        "correlation_id": correlation_id,
-        "format_version": version,
-        "entry_count": len(entries),
-    }
-    if version == LEGACY_FORMAT_VERSION and "events" not in document:
-        _check_totals(document, entries, failures)
-        status: VerifyStatus = "invalid" if failures else "unverifiable"
-        return RunVerification(key, status, tuple(failures), **common)  # type: ignore[arg-type]
-    if version != FORMAT_VERSION:
-        _check_totals(document, entries, failures)
-        failures.append(Failure("format", f"unknown format_version {version!r}"))
-        return RunVerification(key, "invalid", tuple(failures), **common)  # type: ignore[arg-type]
-
     raw_events = document.get("events")
     events = raw_events if isinstance(raw_events, list) else []
-    if not isinstance(raw_events, list) or not raw_events:
-        failures.append(Failure("format", "events is missing, empty or not a list"))
-    records = _check_chain(document, events, ledger_id, failures)
-    if not _check_replay(document, records, failures):
-        # A snapshot equal to its replay has the replay's totals; otherwise name them too.
+
+    if version == LEGACY_FORMAT_VERSION and raw_events is None:
         _check_totals(document, entries, failures)
+        status: VerifyStatus = "invalid" if failures else "unverifiable"
+    elif version != FORMAT_VERSION:
+        _check_totals(document, entries, failures)
+        failures.append(Failure("format", f"unknown format_version {version!r}"))
+        status = "invalid"
+    else:
+        if not events:
+            failures.append(Failure("format", "events is missing, empty or not a list"))
+        records = _check_chain(document, events, failures)
+        if not _check_replay(document, records, failures):
+            # A snapshot equal to its replay has the replay's totals; else name them too.
+            _check_totals(document, entries, failures)
+        status = "invalid" if failures else "valid"
+
     head = document.get("head_hash")
     return RunVerification(
         key,
-        "invalid" if failures else "valid",
+        status,
         tuple(failures),
+        ledger_id=_text(document.get("ledger_id")),
+        correlation_id=_text(document.get("correlation_id")),
+        format_version=version,
         event_count=len(events),
+        entry_count=len(entries),
         head_hash=head if isinstance(head, str) else None,
-        **common,  # type: ignore[arg-type]
     )
 
 
 def _check_chain(
-    document: Mapping[str, Any],
-    events: list[Any],
-    ledger_id: str | None,
-    failures: list[Failure],
+    document: Mapping[str, Any], events: list[Any], failures: list[Failure]
 ) -> list[dict[str, Any]] | None:
     """Hash links, head hash, sequence order; the records without hashes for replay."""
+    ledger_id = _text(document.get("ledger_id"))
     records: list[dict[str, Any]] = []
     previous = GENESIS_HASH
     broken: list[str] = []

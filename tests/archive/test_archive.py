@@ -239,6 +239,15 @@ def test_local_write_failure_goes_to_the_outbox(tmp_path: Path) -> None:
     assert outcome.status == "outboxed"
     assert Path(outcome.location).read_bytes() == encode_run(events).body
     assert outcome.error is not None
+    assert archive.write(events).status == "outboxed"  # the same document again: one copy
+    assert archive.outbox is not None
+    assert archive.outbox.count() == 1
+    records = [to_record(event) for event in events]
+    records[1]["price"] = "999.99"
+    other = archive.write(records)  # a different document for the same key while down
+    assert other.status == "conflict"
+    assert Path(other.location).read_bytes() == encode_run(records).body
+    assert archive.outbox.count() == 1
     nowhere = LocalDirectoryArchive(blocked, outbox=Outbox(blocked / "outbox"))
     failed = nowhere.write(events)
     assert failed.status == "failed"
