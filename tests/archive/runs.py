@@ -11,6 +11,36 @@ from ledger_domain import OrderResult, QuoteModel, RebalancePlan, TradeLedgerSer
 
 CREATED = datetime(2024, 1, 15, 14, 30, 52, 123456, tzinfo=UTC)
 SYMBOLS = ("AAPL", "MSFT", "NVDA", "TSLA")
+GUIDE_FIELDS = {
+    "ledger_id",
+    "created_at",
+    "entries",
+    "total_entries",
+    "total_buy_value",
+    "total_sell_value",
+}
+
+LEGACY_KEY = "trade-ledgers/2024/01/15/143052-abc123-xyz789.json"
+# A document as the original service wrote it: a snapshot, no events, no totals.
+LEGACY: dict[str, Any] = {
+    "ledger_id": "abc123",
+    "created_at": "2024-01-15T14:30:52+00:00",
+    "entries": [
+        {
+            "order_id": "o-1",
+            "symbol": "AAPL",
+            "direction": "BUY",
+            "filled_qty": "10",
+            "fill_price": "150.25",
+            "bid_at_fill": "150.20",
+            "ask_at_fill": "150.30",
+            "fill_timestamp": "2024-01-15T14:30:53+00:00",
+            "order_type": "MARKET",
+            "strategy_names": ["momentum_strategy"],
+            "strategy_weights": {"momentum_strategy": "1.0"},
+        }
+    ],
+}
 
 
 def plan(correlation_id: str) -> RebalancePlan:

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from adapters.archive import LocalDirectoryArchive, Outbox, S3Archive, encode_run
 from adapters.cli import app
 from tests.archive.conftest import MotoServer
-from tests.archive.runs import CREATED, closed_run, edit
-from tests.archive.test_tamper import LEGACY, LEGACY_KEY, change_fill_price
+from tests.archive.runs import CREATED, LEGACY, LEGACY_KEY, closed_run, edit
+from tests.archive.test_tamper import change_fill_price
 
 runner = CliRunner()
 

@@ -23,16 +23,7 @@ from adapters.archive import (
     encode_run,
 )
 from ledger_domain import TradeLedgerService, replay_ledger, to_record
-from tests.archive.runs import closed_run
-
-GUIDE_FIELDS = {
-    "ledger_id",
-    "created_at",
-    "entries",
-    "total_entries",
-    "total_buy_value",
-    "total_sell_value",
-}
+from tests.archive.runs import GUIDE_FIELDS, LEGACY, closed_run
 
 
 def test_top_level_keeps_the_guide_fields_and_adds_the_stream() -> None:
@@ -129,27 +120,6 @@ def test_an_empty_ledger_is_archived() -> None:
     run = decode_run("k", encode_run(service.events()).body)
     assert run.ledger.total_entries == 0
     assert run.ledger.total_buy_value == 0
-
-
-LEGACY = {
-    "ledger_id": "abc123",
-    "created_at": "2024-01-15T14:30:52+00:00",
-    "entries": [
-        {
-            "order_id": "o-1",
-            "symbol": "AAPL",
-            "direction": "BUY",
-            "filled_qty": "10",
-            "fill_price": "150.25",
-            "bid_at_fill": "150.20",
-            "ask_at_fill": "150.30",
-            "fill_timestamp": "2024-01-15T14:30:53+00:00",
-            "order_type": "MARKET",
-            "strategy_names": ["momentum_strategy"],
-            "strategy_weights": {"momentum_strategy": "1.0"},
-        }
-    ],
-}
 
 
 def test_documents_of_the_original_service_are_readable() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.archive import Archive, chain_hash
-from tests.archive.runs import CREATED, closed_run, edit
+from tests.archive.runs import CREATED, LEGACY, LEGACY_KEY, closed_run, edit
 from tests.archive.test_archive import overwrite
 
 Document = dict[str, Any]
@@ -127,23 +127,6 @@ def test_snapshot_failure_names_the_field(archive: Archive) -> None:
     overwrite(archive, outcome.key, edit(archive.read_bytes(outcome.key), change_entry_price))
     snapshot = next(f for f in archive.verify(outcome.key).failures if f.check == "snapshot")
     assert "entries[0].fill_price: stored '1.00'" in snapshot.message
-
-
-LEGACY: Document = {
-    "ledger_id": "abc123",
-    "created_at": "2024-01-15T14:30:52+00:00",
-    "entries": [
-        {
-            "order_id": "o-1",
-            "symbol": "AAPL",
-            "direction": "BUY",
-            "filled_qty": "10",
-            "fill_price": "150.25",
-            "fill_timestamp": "2024-01-15T14:30:53+00:00",
-        }
-    ],
-}
-LEGACY_KEY = "trade-ledgers/2024/01/15/143052-abc123-xyz789.json"
 
 
 def test_original_format_is_unverifiable_not_valid(archive: Archive) -> None:
