@@ -483,10 +483,14 @@ async def reconcile_date(
 ) -> ReconciliationReport:
     """Every archived run of a UTC day against the broker's fills of that day.
 
-    Runs are read with ``archive.read_runs(day)``; an unreadable document is a note in the
-    report and makes it fail (its fills cannot be accounted for).
+    Runs are read with ``archive.read_runs(day)``; an unreadable document is listed in
+    ``unreadable_runs`` and makes the report fail (its fills cannot be accounted for). A run
+    archived the day before (its key is its opening day) that filled after midnight adds
+    those fills too, so a run across midnight is not reported as missing.
     """
+    start, end = day_bounds(day)
     reads = await asyncio.to_thread(lambda: list(archive.read_runs(day)))
+    earlier = await asyncio.to_thread(lambda: list(archive.read_runs(day - timedelta(days=1))))
     fills: list[LedgerFill] = []
     notes: list[str] = []
     unreadable: list[str] = []
@@ -497,14 +501,25 @@ async def reconcile_date(
             notes.append(f"{read.key}: unreadable: {read.error}")
             continue
         run_ids.append(read.run.ledger.ledger_id)
-        if read.run.has_events:
-            fills.extend(ledger_fills(read.run.events))
-        else:
-            notes.append(f"{read.key}: snapshot-only document; compared order by order")
-            fills.extend(snapshot_fills(read.run.ledger))
-    start, end = day_bounds(day)
+        fills.extend(_run_fills(read.run, notes))
+    for read in earlier:
+        if read.run is None:
+            notes.append(f"{read.key} (day before): unreadable: {read.error}")
+            continue
+        late = [f for f in _run_fills(read.run, []) if f.filled_at >= start]
+        if late:
+            run_ids.append(read.run.ledger.ledger_id)
+            notes.append(f"{read.key}: opened the day before; {len(late)} fill(s) on {day}")
+            fills.extend(late)
     report = await reconcile_fills(fills, broker, period_start=start, period_end=end, **options)
     report.ledger_ids = sorted(set(report.ledger_ids) | set(run_ids))
     report.notes.extend(notes)
     report.unreadable_runs = unreadable
     return report
+
+
+def _run_fills(run: Any, notes: list[str]) -> list[LedgerFill]:
+    if run.has_events:
+        return ledger_fills(run.events)
+    notes.append(f"{run.key}: snapshot-only document; compared order by order")
+    return snapshot_fills(run.ledger)

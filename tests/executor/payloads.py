@@ -26,7 +26,7 @@ FILLED_ORDER: dict[str, Any] = {
     "notional": None,
     "qty": "16.5",
     "filled_qty": "16.5",
-    "filled_avg_price": "150.268181818",
+    "filled_avg_price": "150.26969697",
     "order_class": "",
     "order_type": "market",
     "type": "market",

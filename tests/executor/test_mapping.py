@@ -80,7 +80,7 @@ def test_filled_order_with_string_quantities() -> None:
     assert execution.execution_id is None  # the whole order
     assert (execution.symbol, execution.side) == ("AAPL", "BUY")
     assert execution.qty == Decimal("16.5")
-    assert execution.price == Decimal("150.268181818")
+    assert execution.price == Decimal("150.26969697")
     assert execution.filled_at == datetime(2024, 1, 15, 14, 30, 52, 101256, tzinfo=UTC)
 
 

@@ -1,0 +1,214 @@
+"""Reconciliation rules on exact fills, and a date's archived runs against a broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from adapters.archive import Archive, open_archive
+from adapters.broker import Execution, OrderRequest
+from adapters.executor import Executor
+from adapters.reconcile import LedgerFill, reconcile, reconcile_date
+from adapters.simulated_broker import SimulatedBroker
+from ledger_domain import TradeLedgerService
+from tests.executor.conftest import ATTRIBUTION, item, make_plan
+
+T0 = datetime(2024, 1, 15, 14, 30, tzinfo=UTC)
+START, END = T0 - timedelta(hours=1), T0 + timedelta(hours=1)
+
+
+def fill(execution_id: str, qty: str, price: str, *, order: str = "o-1", **kw: str) -> LedgerFill:
+    return LedgerFill(
+        ledger_id="ledger-1",
+        order_id=order,
+        execution_id=execution_id,
+        symbol=kw.get("symbol", "AAPL"),
+        side=kw.get("side", "BUY"),
+        qty=Decimal(qty),
+        price=Decimal(price),
+        filled_at=T0,
+    )
+
+
+def activity(activity_id: str, qty: str, price: str, *, order: str = "o-1", **kw: str) -> Execution:
+    return Execution(
+        order_id=order,
+        symbol=kw.get("symbol", "AAPL"),
+        side=kw.get("side", "BUY"),
+        qty=Decimal(qty),
+        price=Decimal(price),
+        filled_at=kw.get("at", T0),
+        execution_id=activity_id,
+    )
+
+
+def check(ledger: list[LedgerFill], broker: list[Execution], **options: Decimal):
+    return reconcile(ledger, broker, period_start=START, period_end=END, **options)
+
+
+def test_matching_by_stream_execution_id_and_activity_id() -> None:
+    report = check(
+        [fill("uuid-1", "10", "150.25"), fill("20240115143000001::uuid-2", "6.5", "150.30")],
+        [
+            activity("20240115143000000::uuid-1", "10", "150.25"),
+            activity("20240115143000001::uuid-2", "6.5", "150.30"),
+        ],
+    )
+    assert report.ok
+    assert report.matched == 2
+
+
+def test_per_execution_quantity_price_symbol_and_side() -> None:
+    report = check(
+        [fill("x-1", "10", "150.25"), fill("x-2", "5", "150.30", side="SELL")],
+        [activity("x-1", "9", "150.26"), activity("x-2", "5", "150.30")],
+    )
+    assert sorted(d.kind for d in report.discrepancies) == [
+        "price_mismatch",
+        "quantity_mismatch",
+        "symbol_or_side_mismatch",
+    ]
+    price = next(d for d in report.discrepancies if d.kind == "price_mismatch")
+    assert (price.ledger_price, price.broker_price) == (Decimal("150.25"), Decimal("150.26"))
+
+
+def test_price_tolerance() -> None:
+    ledger, broker = [fill("x-1", "10", "150.25")], [activity("x-1", "10", "150.2501")]
+    assert not check(ledger, broker).ok
+    assert check(ledger, broker, price_tolerance=Decimal("0.001")).ok
+
+
+def test_a_whole_order_entry_against_partial_fills() -> None:
+    whole = fill("o-1", "16.5", "150.2696969696969696969696970")  # execution id = order id
+    partials = [activity("a-1", "10", "150.25"), activity("a-2", "6.5", "150.30")]
+    assert check([whole], partials).ok
+    short = check([whole], partials[:1])
+    assert sorted(d.kind for d in short.mismatches) == ["price_mismatch", "quantity_mismatch"]
+    quantity = next(d for d in short.mismatches if d.kind == "quantity_mismatch")
+    assert (quantity.ledger_qty, quantity.broker_qty) == (Decimal("16.5"), Decimal("10"))
+
+
+def test_identical_fills_pair_without_ids() -> None:
+    report = check(
+        [fill("mine-1", "1", "10"), fill("mine-2", "1", "10")],
+        [
+            activity("theirs-1", "1", "10"),
+            activity("theirs-2", "1", "10"),
+        ],
+    )
+    assert report.ok
+    assert report.matched == 2
+
+
+def test_missing_and_unknown() -> None:
+    report = check(
+        [fill("x-1", "1", "10"), fill("x-9", "2", "20", order="o-9")],
+        [activity("x-1", "1", "10"), activity("x-5", "3", "30", order="o-5")],
+    )
+    assert [d.order_id for d in report.missing_from_ledger] == ["o-5"]
+    assert [d.order_id for d in report.unknown_to_broker] == ["o-9"]
+    assert "1 missing from ledger, 1 unknown to broker" in report.summary()
+    assert report.as_dict()["missing_from_ledger"] == 1
+
+
+def test_the_period() -> None:
+    late_known = activity("x-2", "1", "10", at=END + timedelta(minutes=1))
+    late_other = activity("y-1", "1", "10", order="o-2", at=END + timedelta(minutes=1))
+    report = check(
+        [fill("x-1", "1", "10"), fill("x-2", "1", "10")],
+        [
+            activity("x-1", "1", "10"),
+            late_known,
+            late_other,
+        ],
+    )
+    assert report.ok  # the late fill of a known order counts; another order's does not
+    assert report.broker_fills == 2
+
+
+def test_a_day_of_archived_runs_including_one_across_midnight(tmp_path: Path) -> None:
+    archive: Archive = open_archive(str(tmp_path / "runs"))
+    day = date(2024, 1, 15)
+    evening = datetime(2024, 1, 15, 23, 59, 50, tzinfo=UTC)
+    after_midnight = datetime(2024, 1, 16, 0, 0, 5, tzinfo=UTC)
+    morning = datetime(2024, 1, 15, 9, 30, tzinfo=UTC)
+    clock = {"now": morning}
+    sim = SimulatedBroker(partial_fills={"MSFT": 2}, clock=lambda: clock["now"])
+
+    def run(plan_id: str, opened: datetime, fills_at: datetime) -> None:
+        clock["now"] = fills_at
+        executor = Executor(
+            sim,
+            archive=archive,
+            ledger_factory=lambda cid: TradeLedgerService(cid, created_at=opened),
+        )
+        plan = make_plan(
+            [item("AAPL", "BUY", "1000"), item("MSFT", "SELL", "-500")],
+            plan_id=plan_id,
+            attribution=ATTRIBUTION,
+        )
+        assert asyncio.run(executor.execute_rebalance_plan(plan)).archived
+
+    run("morning", morning, morning)
+    run("late", evening, after_midnight)
+    first = asyncio.run(reconcile_date(archive, day, sim))
+    second = asyncio.run(reconcile_date(archive, day + timedelta(days=1), sim))
+    assert first.ok, first.discrepancies
+    assert second.ok, second.discrepancies
+    assert (first.ledger_fills, len(first.ledger_ids)) == (6, 2)
+    assert (second.ledger_fills, len(second.ledger_ids)) == (3, 1)
+    assert any("opened the day before" in note for note in second.notes)
+
+    # A fill the broker made that no archived run recorded.
+    clock["now"] = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
+
+    async def manual_trade() -> None:
+        ticket = await sim.submit_order(OrderRequest("TSLA", "BUY", qty=Decimal(1)))
+        async for _ in sim.executions(ticket):
+            pass
+
+    asyncio.run(manual_trade())
+    report = asyncio.run(reconcile_date(archive, day, sim))
+    assert [d.symbol for d in report.missing_from_ledger] == ["TSLA"]
+
+
+def test_unreadable_and_snapshot_only_documents(tmp_path: Path) -> None:
+    archive = open_archive(str(tmp_path / "runs"))
+    folder = tmp_path / "runs" / "trade-ledgers" / "2024" / "01" / "15"
+    folder.mkdir(parents=True)
+    legacy = {
+        "ledger_id": "0b9c7f4e-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
+        "created_at": "2024-01-15T14:30:00+00:00",
+        "entries": [
+            {
+                "order_id": "o-1",
+                "symbol": "AAPL",
+                "direction": "BUY",
+                "filled_qty": "16.5",
+                "fill_price": "150.269696970",
+                "fill_timestamp": "2024-01-15T14:30:52+00:00",
+                "order_type": "MARKET",
+                "strategy_names": [],
+            }
+        ],
+        "total_entries": 1,
+        "total_buy_value": "2479.45",
+        "total_sell_value": "0",
+    }
+    (folder / "143000-0b9c7f4e-3a4b-4c5d-8e6f-7a8b9c0d1e2f-legacy.json").write_text(
+        json.dumps(legacy)
+    )
+    (folder / "150000-1c9c7f4e-3a4b-4c5d-8e6f-7a8b9c0d1e2f-broken.json").write_text("{not json")
+
+    class History:
+        async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
+            return [activity("a-1", "10", "150.25"), activity("a-2", "6.5", "150.30")]
+
+    report = asyncio.run(reconcile_date(archive, date(2024, 1, 15), History()))
+    assert report.discrepancies == []  # the snapshot's order matches its two fills
+    assert len(report.unreadable_runs) == 1
+    assert not report.ok
+    assert any("snapshot-only" in note for note in report.notes)
