@@ -151,13 +151,36 @@ class AlpacaBroker:
             elif status in _REJECTION_STATUSES:
                 return OrderTicket(request, None, "rejected", datetime.now(UTC), message)
             else:
-                raise BrokerError(f"order for {request.symbol} not placed: {message}") from error
+                order = await self._placed_anyway(request, message, error)
         except OSError as error:
-            raise BrokerError(f"order for {request.symbol}: {error}") from error
+            order = await self._placed_anyway(request, str(error), error)
         order_status = enum_text(order.status).lower()
         submitted = order.submitted_at or order.created_at
         reason = "rejected by the broker" if order_status == "rejected" else None
         return OrderTicket(request, str(order.id), order_status, as_utc(submitted), reason)
+
+    async def _placed_anyway(self, request: OrderRequest, message: str, error: Exception) -> Any:
+        """The answer to a submission was lost or an error: did the order reach Alpaca?
+
+        Looks the order up by its client order id; found, it is watched like any other.
+        """
+        if not request.client_order_id:
+            raise BrokerError(f"order for {request.symbol} not placed: {message}") from error
+        try:
+            order = await self._call(
+                self.trading_client.get_order_by_client_id, request.client_order_id
+            )
+        except BrokerError as lookup:
+            raise BrokerError(
+                f"order for {request.symbol}: {message}; not found by client order id "
+                f"{request.client_order_id} ({lookup})"
+            ) from error
+        logger.warning(
+            "order %s: submission answered %r but the order exists; watching it",
+            request.client_order_id,
+            message,
+        )
+        return order
 
     async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         from alpaca.common.exceptions import APIError  # noqa: PLC0415

@@ -53,6 +53,8 @@ class FakeAlpaca:
     activities: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
+    lose_order_answers: int = 0
+    """Create this many orders but answer HTTP 500, as if the answer were lost."""
     fail_order_reads: int = 0
     """Answer this many order reads with HTTP 500 (a blip) before answering normally."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -249,6 +251,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if url.path == "/v2/orders":
                 status, payload = self.fake.create_order(body)
+                if status == 200 and self.fake.lose_order_answers > 0:
+                    self.fake.lose_order_answers -= 1
+                    status, payload = 500, {"code": 50010000, "message": "internal server error"}
                 self._send(status, payload)
                 return
         self._send(404, {"code": 40410000, "message": "not found"})

@@ -132,6 +132,28 @@ def test_too_many_failed_polls_end_the_watch(alpaca_server: LoopbackAlpaca) -> N
     assert result.archived  # the run still ends, closed and archived
 
 
+def test_an_order_whose_answer_was_lost_is_found_and_watched(
+    alpaca_server: LoopbackAlpaca,
+) -> None:
+    alpaca_server.fake.lose_order_answers = 1
+    executor = Executor(alpaca_broker(alpaca_server))
+    result = run(executor, make_plan([item("AAPL", "BUY", "2500")], plan_id="lost"))
+    assert result.orders[0].status == "filled"
+    assert len(alpaca_server.fake.orders) == 1  # looked up, not placed again
+    assert executor.trade_ledger.get_ledger().entries[0].filled_qty == Decimal("16.5")
+
+
+def test_an_order_that_never_arrived_is_an_error(alpaca_server: LoopbackAlpaca) -> None:
+    trading, data = clients(alpaca_server)
+    broker = AlpacaBroker(trading, data, poll_interval=0.01)
+    dead = LoopbackAlpaca(alpaca_server.fake)  # never started: nothing listens there
+    broker.trading_client = TradingClient(API_KEY, SECRET_KEY, url_override=dead.url)
+    dead.server.server_close()
+    result = run(Executor(broker), make_plan([item("AAPL", "BUY", "2500")], plan_id="void"))
+    assert result.orders[0].status == "error"
+    assert "not found by client order id" in (result.orders[0].reason or "")
+
+
 def test_fill_activities_over_several_pages(alpaca_server: LoopbackAlpaca) -> None:
     executor = Executor(alpaca_broker(alpaca_server))
     run(executor, plan())
