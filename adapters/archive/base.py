@@ -121,38 +121,41 @@ class Archive(ABC):
     def store(self, key: str, body: bytes) -> WriteOutcome:
         """Write ``body`` at ``key`` once; outbox it if the store is unreachable. Never raises."""
         try:
-            try:
-                self._put_new(key, body)
-            except KeyExistsError:
-                return self._settle_existing(key, body)
-            return WriteOutcome("written", key, self.url(key))
+            outcome = self._send(key, body)
         except StoreUnavailableError as error:
             return self._to_outbox(key, body, str(error))
         except Exception as error:
             log.exception("unexpected error writing %s", key)
             return self._to_outbox(key, body, repr(error))
+        if outcome.status == "conflict":
+            outcome, _ = self._keep_conflict(outcome, body)
+        return outcome
 
-    def _settle_existing(self, key: str, body: bytes) -> WriteOutcome:
+    def _send(self, key: str, body: bytes) -> WriteOutcome:
+        """One conditional write and what an existing key means; ``StoreUnavailableError``."""
         try:
-            existing = self._get(key)
-        except (ArchiveReadError, StoreUnavailableError) as error:
-            return self._conflict(key, body, f"{key} exists and could not be compared: {error}")
-        if existing == body:
-            return WriteOutcome("already_archived", key, self.url(key))
-        return self._conflict(
-            key, body, f"a different document is already stored at {key}; not overwritten"
-        )
-
-    def _conflict(self, key: str, body: bytes, message: str) -> WriteOutcome:
-        if self.outbox is None:
+            self._put_new(key, body)
+        except KeyExistsError:
+            try:
+                existing = self._get(key)
+            except ArchiveReadError as error:  # gone again between the PUT and the GET
+                message = f"{key} exists but could not be read: {error}"
+                return WriteOutcome("conflict", key, self.url(key), error=message)
+            if existing == body:
+                return WriteOutcome("already_archived", key, self.url(key))
+            message = f"a different document is already stored at {key}; not overwritten"
             return WriteOutcome("conflict", key, self.url(key), error=message)
+        return WriteOutcome("written", key, self.url(key))
+
+    def _keep_conflict(self, outcome: WriteOutcome, body: bytes) -> tuple[WriteOutcome, bool]:
+        """Keep a refused document in the outbox's ``conflicts``; (outcome, kept?)."""
+        if self.outbox is None:
+            return outcome, False
         try:
-            kept = self.outbox.keep_conflict(key, body)
+            kept = self.outbox.keep_conflict(outcome.key, body)
         except OSError as error:
-            return WriteOutcome(
-                "conflict", key, self.url(key), error=f"{message}; not kept: {error}"
-            )
-        return WriteOutcome("conflict", key, str(kept), error=f"{message}; kept at {kept}")
+            return replace(outcome, error=f"{outcome.error}; not kept: {error}"), False
+        return replace(outcome, location=str(kept), error=f"{outcome.error}; kept at {kept}"), True
 
     def _to_outbox(self, key: str, body: bytes, reason: str) -> WriteOutcome:
         if self.outbox is None:
@@ -160,7 +163,9 @@ class Archive(ABC):
         try:
             path = self.outbox.put(key, body)
         except FileExistsError as error:
-            return self._conflict(key, body, f"store unavailable ({reason}) and {error}")
+            message = f"store unavailable ({reason}) and {error}"
+            conflict = WriteOutcome("conflict", key, self.url(key), error=message)
+            return self._keep_conflict(conflict, body)[0]
         except OSError as error:
             return WriteOutcome(
                 "failed",
@@ -189,18 +194,18 @@ class Archive(ABC):
             except FileNotFoundError:
                 continue  # another pusher took it
             try:
-                try:
-                    self._put_new(key, body)
-                    outcome = WriteOutcome("written", key, self.url(key))
-                except KeyExistsError:
-                    outcome = self._settle_existing(key, body)
-            except (StoreUnavailableError, OSError) as error:
+                outcome = self._send(key, body)
+            except Exception as error:  # still unreachable: keep it, stop pushing
                 outcomes.append(
                     WriteOutcome("outboxed", key, str(path), error=f"store unavailable: {error}")
                 )
                 break
-            if outcome.status != "outboxed":
-                self.outbox.remove(path)
+            if outcome.status == "conflict":
+                outcome, kept = self._keep_conflict(outcome, body)
+                if not kept:
+                    outcomes.append(outcome)
+                    continue  # stays pending rather than lost
+            self.outbox.remove(path)  # stored, found identical, or moved to conflicts
             outcomes.append(outcome)
         return outcomes
 

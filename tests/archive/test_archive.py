@@ -253,3 +253,18 @@ def test_local_write_failure_goes_to_the_outbox(tmp_path: Path) -> None:
     assert failed.status == "failed"
     assert failed.error is not None
     assert "outbox not writable" in failed.error
+
+
+def test_pushing_a_conflicting_document_moves_it_to_conflicts(archive: Archive) -> None:
+    events = closed_run(2)
+    stored = archive.write(events)
+    records = [to_record(event) for event in events]
+    records[1]["price"] = "999.99"
+    outbox = archive.outbox
+    assert outbox is not None
+    outbox.put(stored.key, encode_run(records).body)
+    pushed = archive.push_outbox()
+    assert [o.status for o in pushed] == ["conflict"]
+    assert Path(pushed[0].location).read_bytes() == encode_run(records).body
+    assert outbox.count() == 0
+    assert archive.read_bytes(stored.key) == encode_run(events).body
