@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.cli.app import app
-from ledger_domain import RebalancePlan, RebalancePlanItem, TradeLedger
+from ledger_domain import RebalancePlan, RebalancePlanItem
+from projections import ByStrategy
 
 UNATTRIBUTED = "(unattributed)"
 WIDTH = 130
@@ -83,19 +83,6 @@ def demo_plan(now: datetime) -> RebalancePlan:
             }
         },
     )
-
-
-def strategy_lines(ledger: TradeLedger) -> dict[str, dict[str, Decimal]]:
-    """Per strategy: entries, and buy/sell value weighted by its share of each order."""
-    lines: dict[str, dict[str, Decimal]] = defaultdict(
-        lambda: {"entries": Decimal(0), "BUY": Decimal(0), "SELL": Decimal(0)}
-    )
-    for entry in ledger.entries:
-        weights = entry.strategy_weights or {UNATTRIBUTED: Decimal(1)}
-        for name, weight in weights.items():
-            lines[name]["entries"] += 1
-            lines[name][entry.direction] += entry.trade_value * weight
-    return dict(lines)
 
 
 def _money(value: Decimal) -> str:
@@ -185,14 +172,16 @@ def demo(
         highlight=False,
         soft_wrap=True,
     )
-    console.print("per strategy (value weighted by attribution):", highlight=False, soft_wrap=True)
-    for name, line in sorted(strategy_lines(ledger).items()):
-        console.print(
-            f"  {name:<26} entries {int(line['entries'])}   buy {_money(line['BUY']):>10}"
-            f"   sell {_money(line['SELL']):>10}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    console.print("per strategy (notional weighted by attribution):", highlight=False)
+    strategies = ByStrategy.build(executor.trade_ledger.events()).result()
+    for row in (*strategies.strategies, strategies.unattributed):
+        if row.entries:
+            console.print(
+                f"  {row.strategy or UNATTRIBUTED:<26} entries {row.entries}"
+                f"   buy {_money(row.buy_notional):>10}   sell {_money(row.sell_notional):>10}",
+                highlight=False,
+                soft_wrap=True,
+            )
     console.print(
         f"reconciliation with the broker: {report.summary()}", highlight=False, soft_wrap=True
     )
