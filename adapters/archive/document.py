@@ -21,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -100,7 +101,7 @@ class EncodedRun:
 
     ledger_id: str
     correlation_id: str | None
-    created_at: Any
+    created_at: datetime
     head_hash: str
     body: bytes
     event_count: int

@@ -20,6 +20,7 @@ verify against: it is ``unverifiable`` (its totals are still checked when presen
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -188,7 +189,7 @@ def _check_chain(
     if broken:
         failures.append(Failure("hash_chain", _join(broken)))
     if order:
-        failures.append(Failure("sequence", "events removed or reordered: " + _join(order)))
+        failures.append(Failure("sequence", _sequence_message(records, order)))
     if foreign:
         failures.append(
             Failure("sequence", f"events at positions {foreign[:MAX_DETAILS]} name another ledger")
@@ -199,6 +200,21 @@ def _check_chain(
             Failure("head_hash", f"head hash {head!r} is not the last event's hash {previous!r}")
         )
     return records if usable else None
+
+
+def _sequence_message(records: list[dict[str, Any]], order: list[str]) -> str:
+    """What is wrong with the sequence numbers: missing ones, repeats, then positions."""
+    numbers = [r.get("sequence") for r in records if type(r.get("sequence")) is int]
+    parts = []
+    if numbers:
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        repeated = sorted(n for n, count in Counter(numbers).items() if count > 1)
+        if missing:
+            parts.append(f"missing sequence(s) {missing[:MAX_DETAILS]} (removed)")
+        if repeated:
+            parts.append(f"repeated sequence(s) {repeated[:MAX_DETAILS]}")
+    parts.append("out of place: " + _join(order))
+    return "events removed or reordered: " + "; ".join(parts)
 
 
 def _check_replay(

@@ -109,6 +109,14 @@ def test_swap_is_reported_as_reordered(archive: Archive) -> None:
     assert "position 1 holds sequence 3" in sequence.message
 
 
+def test_delete_is_reported_as_a_missing_sequence(archive: Archive) -> None:
+    outcome = archive.write(closed_run(5))
+    overwrite(archive, outcome.key, edit(archive.read_bytes(outcome.key), delete_event))
+    verdict = archive.verify(outcome.key)
+    sequence = next(f for f in verdict.failures if f.check == "sequence")
+    assert "missing sequence(s) [4] (removed)" in sequence.message
+
+
 def test_every_failure_is_reported_together(archive: Archive) -> None:
     outcome = archive.write(closed_run(7))
 
