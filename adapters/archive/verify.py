@@ -204,7 +204,7 @@ def _check_chain(
 
 def _sequence_message(records: list[dict[str, Any]], order: list[str]) -> str:
     """What is wrong with the sequence numbers: missing ones, repeats, then positions."""
-    numbers = [r.get("sequence") for r in records if type(r.get("sequence")) is int]
+    numbers: list[int] = [n for r in records if type(n := r.get("sequence")) is int]
     parts = []
     if numbers:
         missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
