@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, OriginatorIDError, OriginatorVersionError
 
 from ledger_domain.errors import ExecutionConflictError, InvalidEventStreamError, LedgerClosedError
 from ledger_domain.fill_input import FillFacts
@@ -246,23 +246,27 @@ def replay(events: Iterable[Any]) -> Ledger:
     ledger: Ledger | None = None
     for position, event in enumerate(events):
         if ledger is None:
-            if not isinstance(event, Ledger.Opened):
-                raise InvalidEventStreamError(f"event 0 is {type(event).__name__}, expected Opened")
-        elif event.originator_id != ledger.id:
-            raise InvalidEventStreamError(f"event {position} belongs to another ledger")
+            if not isinstance(event, Ledger.Opened) or event.originator_version != 1:
+                raise InvalidEventStreamError(
+                    f"event 0 is {type(event).__name__} version {event.originator_version}, "
+                    "expected Opened version 1"
+                )
         elif ledger.is_closed:
             raise InvalidEventStreamError(f"event {position} comes after the ledger was closed")
-        elif isinstance(event, Ledger.FillRecorded) and event.execution_id in ledger.executions:
+        elif type(event) is Ledger.FillRecorded and event.execution_id in ledger.executions:
             raise InvalidEventStreamError(
                 f"event {position} repeats execution {event.execution_id!r}"
             )
-        elif event.originator_version != ledger.version + 1:
-            raise InvalidEventStreamError(
-                f"event {position} has version {event.originator_version}, "
-                f"expected {ledger.version + 1}"
-            )
         try:
+            # eventsourcing's mutate checks the ledger id and the next version number.
             ledger = event.mutate(ledger)
+        except OriginatorIDError:
+            raise InvalidEventStreamError(f"event {position} belongs to another ledger") from None
+        except OriginatorVersionError:
+            expected = ledger.version + 1 if ledger is not None else 1
+            raise InvalidEventStreamError(
+                f"event {position} has version {event.originator_version}, expected {expected}"
+            ) from None
         except Exception as error:
             raise InvalidEventStreamError(f"event {position} cannot be applied: {error}") from error
     if ledger is None:

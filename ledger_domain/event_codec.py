@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -40,16 +40,16 @@ def decode_state(data: bytes) -> dict[str, Any]:
 
 
 def typed_state(cls: type, state: dict[str, Any], from_version: int) -> dict[str, Any]:
-    """Upcast JSON-level ``state`` to ``cls``'s version, then give each field its type."""
+    """Upcast JSON-level ``state`` to ``cls``'s version, then type its fields (in place)."""
     class_version = getattr(cls, "class_version", 1)
     while from_version < class_version:
         getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
         from_version += 1
-    converters = field_converters(cls)
-    return {
-        name: (value if value is None or name not in converters else converters[name](value))
-        for name, value in state.items()
-    }
+    for name, convert in field_converters(cls).items():
+        value = state.get(name)
+        if value is not None:
+            state[name] = convert(value)
+    return state
 
 
 @cache
@@ -87,7 +87,8 @@ def to_decimal(value: Any) -> Decimal:
 def to_datetime(value: Any) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"datetimes are ISO-8601 strings, got {type(value).__name__}")
-    return as_utc(datetime.fromisoformat(value))
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is UTC else as_utc(parsed)
 
 
 def to_decimal_map(value: Any) -> dict[str, Decimal]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from decimal import InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -54,6 +54,12 @@ def to_record(event: Any) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1024)
+def _uuid(text: Any) -> UUID:
+    """Every record of a run repeats its ledger id: parse it once."""
+    return UUID(str(text))
+
+
 @cache
 def _event_fields(cls: type) -> frozenset[str]:
     return frozenset(field.name for field in dataclasses.fields(cls))
@@ -63,9 +69,11 @@ def from_record(record: Mapping[str, Any]) -> Ledger.Event:
     """The ledger event a record describes; raises ``InvalidEventStreamError`` if malformed."""
     try:
         cls = EVENT_TYPES[record["type"]]
-        state = {k: v for k, v in record.items() if k not in _ENVELOPE}
+        state = dict(record)
+        for key in _ENVELOPE:
+            state.pop(key, None)
         kwargs = typed_state(cls, state, int(record.get("version", 1)))
-        kwargs["originator_id"] = UUID(str(record["ledger_id"]))
+        kwargs["originator_id"] = _uuid(record["ledger_id"])
         kwargs["originator_version"] = int(record["sequence"])
         kwargs["timestamp"] = to_datetime(record["timestamp"])
         if cls is Ledger.Opened:
