@@ -44,7 +44,7 @@ ArchiveOption = Annotated[
     typer.Option(
         "--archive",
         "-a",
-        help="Archive directory or s3://bucket[/prefix] (default: from TRADE_LEDGER__ settings).",
+        help="Archive directory or s3://bucket\\[/prefix] (default: from TRADE_LEDGER__ settings).",
     ),
 ]
 KeyOption = Annotated[
