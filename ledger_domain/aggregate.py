@@ -24,19 +24,19 @@ from ledger_domain.money import ZERO, average_price, exact_sum, exact_value
 class OrderFills:
     """Running state of one order: its executions folded into the guide's entry."""
 
-    __slots__ = ("executions", "first", "last", "quantity", "value")
+    __slots__ = ("execution_ids", "first", "last", "quantity", "value")
 
     def __init__(self, first: Ledger.FillRecorded) -> None:
         self.first = first
         self.last = first
-        self.executions: list[str] = []
+        self.execution_ids: list[str] = []
         self.quantity = ZERO
         self.value = ZERO
 
     def add(self, fill: Ledger.FillRecorded, value: Decimal) -> None:
         """Fold in one execution worth ``value`` (its quantity x price)."""
         self.last = fill
-        self.executions.append(fill.execution_id)
+        self.execution_ids.append(fill.execution_id)
         self.quantity = exact_sum(self.quantity, fill.quantity)
         self.value = exact_sum(self.value, value)
 
@@ -46,7 +46,7 @@ class OrderFills:
         last = self.last
         weights = last.strategy_weights
         price = (
-            last.price if len(self.executions) == 1 else average_price(self.value, self.quantity)
+            last.price if len(self.execution_ids) == 1 else average_price(self.value, self.quantity)
         )
         return trusted_entry(
             order_id=last.order_id,
@@ -61,7 +61,7 @@ class OrderFills:
             strategy_names=list(weights),
             strategy_weights=dict(weights) if weights else None,
             correlation_id=self.first.correlation_id,
-            execution_ids=list(self.executions),
+            execution_ids=list(self.execution_ids),
             trade_value=self.value,
         )
 
@@ -181,7 +181,7 @@ class Ledger(Aggregate):
                 f"order {facts.order_id} is {first.direction} {first.symbol}, "
                 f"not {facts.direction} {facts.symbol}",
             )
-        whole_order = facts.order_id in (facts.execution_id, *order.executions)
+        whole_order = facts.order_id in (facts.execution_id, *order.execution_ids)
         if whole_order:
             raise ExecutionConflictError(
                 facts.execution_id,
