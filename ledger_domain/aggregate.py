@@ -33,12 +33,12 @@ class OrderFills:
         self.quantity = ZERO
         self.value = ZERO
 
-    def add(self, fill: Ledger.FillRecorded, value: Decimal) -> None:
-        """Fold in one execution worth ``value`` (its quantity x price)."""
+    def add(self, fill: Ledger.FillRecorded, quantity: Decimal, value: Decimal) -> None:
+        """Take in one execution, given the order's new total ``quantity`` and ``value``."""
         self.last = fill
         self.execution_ids.append(fill.execution_id)
-        self.quantity = exact_sum(self.quantity, fill.quantity)
-        self.value = exact_sum(self.value, value)
+        self.quantity = quantity
+        self.value = value
 
     def entry(self) -> TradeLedgerEntry:
         """The derived entry. Built on demand, not kept: fewer long-lived objects per fill
@@ -196,18 +196,23 @@ class Ledger(Aggregate):
         return True
 
     def _apply_fill(self, fill: Ledger.FillRecorded) -> None:
-        if self.correlation_id is None:
-            self.correlation_id = fill.correlation_id
+        # Every sum first, then every assignment: if arithmetic ever raised, nothing changed.
         value = exact_value(fill.quantity, fill.price)
         order = self.orders.get(fill.order_id)
+        order_quantity = exact_sum(order.quantity if order else ZERO, fill.quantity)
+        order_value = exact_sum(order.value if order else ZERO, value)
+        buying = fill.direction == "BUY"
+        side_total = exact_sum(self.buy_value if buying else self.sell_value, value)
         if order is None:
             order = self.orders[fill.order_id] = OrderFills(fill)
-        order.add(fill, value)
+        order.add(fill, order_quantity, order_value)
         self.executions[fill.execution_id] = fill
-        if fill.direction == "BUY":
-            self.buy_value = exact_sum(self.buy_value, value)
+        if buying:
+            self.buy_value = side_total
         else:
-            self.sell_value = exact_sum(self.sell_value, value)
+            self.sell_value = side_total
+        if self.correlation_id is None:
+            self.correlation_id = fill.correlation_id
 
     def entries(self) -> list[TradeLedgerEntry]:
         """Entries in the order their first execution was recorded."""

@@ -17,7 +17,7 @@ from typing import Any, TypeGuard
 
 from ledger_domain.errors import InvalidFillError
 from ledger_domain.models import as_utc
-from ledger_domain.money import MAX_DIGITS
+from ledger_domain.money import MAX_DIGITS, MAX_MAGNITUDE, MIN_MAGNITUDE
 
 DIRECTIONS = frozenset({"BUY", "SELL"})
 DEFAULT_ORDER_TYPE = "MARKET"
@@ -77,6 +77,10 @@ def to_decimal(value: object, field: str) -> Decimal:
     # str() first: as_tuple() builds a Python namedtuple, and short text has few digits.
     if len(str(result)) > MAX_DIGITS and len(result.as_tuple().digits) > MAX_DIGITS:
         raise InvalidFillError(field, f"more than {MAX_DIGITS} significant digits")
+    if result and not MIN_MAGNITUDE <= result.adjusted() <= MAX_MAGNITUDE:
+        raise InvalidFillError(
+            field, f"magnitude out of range: {value!r} (allowed 1E{MIN_MAGNITUDE} to <1E+16)"
+        )
     return result
 
 

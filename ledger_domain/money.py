@@ -1,7 +1,8 @@
 """Exact Decimal arithmetic for money and quantities.
 
 Fill values are products and sums of validated inputs (at most ``MAX_DIGITS`` significant
-digits each), so a context this wide never rounds; ``Inexact`` is trapped to prove it.
+digits, magnitudes within ``MIN_MAGNITUDE``..``MAX_MAGNITUDE``), so a context this wide
+never rounds; ``Inexact`` is trapped to prove it.
 Only the volume-weighted price is a division, rounded to ``PRICE_DIGITS`` significant digits.
 """
 
@@ -10,6 +11,10 @@ from __future__ import annotations
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 
 MAX_DIGITS = 30
+"""Significant digits a quantity, price, bid, ask or weight may carry."""
+MIN_MAGNITUDE, MAX_MAGNITUDE = -20, 15
+"""Non-zero inputs lie in [1E-20, 1E+16): with MAX_DIGITS, every value and sum the ledger
+forms fits the exact context below, so arithmetic can never round or overflow."""
 PRICE_DIGITS = 28
 
 EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])

@@ -6,6 +6,7 @@ totals. Recording costs tens of microseconds, cheap enough to call inline from a
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from ledger_domain.aggregate import Ledger, ledger_uuid, replay
 from ledger_domain.application import LedgerApplication
 from ledger_domain.fill_input import fill_facts, is_unfilled
 from ledger_domain.models import TradeLedger, TradeLedgerEntry, as_utc
+
+logger = logging.getLogger(__name__)
 
 
 class EventSubscriber(Protocol):
@@ -159,7 +162,11 @@ class TradeLedgerService:
             return list(self._app.stored_events(self._ledger.id))
 
     def subscribe(self, subscriber: EventSubscriber, *, replay_history: bool = True) -> None:
-        """Feed every new event to ``subscriber`` (after it is stored); past ones first."""
+        """Feed every new event to ``subscriber`` (after it is stored); past ones first.
+
+        A subscriber that raises on a new event is logged and skipped for that event; the
+        recording call still succeeds, because the fill is already stored.
+        """
         with self._lock:
             if replay_history:
                 for event in self._app.stored_events(self._ledger.id):
@@ -176,7 +183,16 @@ class TradeLedgerService:
             raise
         for subscriber in self._subscribers:
             for event in pending:
-                subscriber.apply(event)
+                try:
+                    subscriber.apply(event)
+                except Exception:
+                    # The fill is stored; a failing view must not make it look lost.
+                    logger.exception(
+                        "subscriber %s failed on %s of ledger %s",
+                        type(subscriber).__name__,
+                        type(event).__name__,
+                        self.ledger_id,
+                    )
 
 
 def replay_ledger(events: Iterable[Any]) -> TradeLedger:

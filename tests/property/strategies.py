@@ -94,5 +94,7 @@ bad_overrides = st.sampled_from(
         {"weights": {"a": 0.7, "b": 0.7}},
         {"weights": {"a": -1, "b": 2}},
         {"quote": (Decimal("10"), Decimal("9"))},
+        {"shares": Decimal("1E+50")},
+        {"price": Decimal("1E-160")},
     ]
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, Inexact, localcontext
 from enum import Enum
 from typing import Any
 
@@ -47,6 +47,10 @@ def state(service: TradeLedgerService) -> tuple[Any, ...]:
         ({"timestamp": None}, "timestamp"),
         ({"filled_at": "yesterday"}, "filled_at"),
         ({"price": Decimal("1." + "1" * 40)}, "price"),
+        ({"shares": Decimal("1E+50")}, "shares"),
+        ({"shares": Decimal("1E-160")}, "shares"),
+        ({"price": Decimal("1E+999999")}, "price"),
+        ({"price": "1e16"}, "price"),
     ],
 )
 def test_invalid_fill_raises_naming_the_field_and_changes_nothing(
@@ -246,3 +250,39 @@ def test_correlation_id_comes_from_the_first_fill_when_not_given() -> None:
     service.record_filled_order(order(), "from-fill")
     assert service.correlation_id == "from-fill"
     assert service.get_ledger().correlation_id == "from-fill"
+
+
+def test_the_widest_accepted_values_stay_exact(service: TradeLedgerService) -> None:
+    big = Decimal("9" * 16 + "." + "9" * 14)  # 30 digits, just under 1E+16
+    tiny = Decimal("1E-20")
+    service.record_filled_order(order(order_id="big", shares=big, price=big), "corr-1")
+    service.record_filled_order(order(order_id="tiny", shares=tiny, price=tiny), "corr-1")
+    with localcontext(prec=200) as exact:
+        exact.traps[Inexact] = True
+        expected = Decimal("1502.50") + big * big + tiny * tiny
+    assert service.get_ledger().total_buy_value == expected
+    assert len(expected.as_tuple().digits) > 60  # more than the default context could hold
+
+
+def test_a_failing_subscriber_does_not_make_a_stored_fill_look_lost(
+    service: TradeLedgerService, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        def apply(self, event: object) -> None:
+            raise RuntimeError("view broke")
+
+    class Counting:
+        def __init__(self) -> None:
+            self.seen = 0
+
+        def apply(self, event: object) -> None:
+            self.seen += 1
+
+    counting = Counting()
+    service.subscribe(Broken(), replay_history=False)
+    service.subscribe(counting, replay_history=False)
+    entry = service.record_filled_order(order(order_id="watched"), "corr-1")
+    assert entry is not None
+    assert service.total_entries == 2
+    assert counting.seen == 1
+    assert "subscriber Broken failed" in caplog.text
