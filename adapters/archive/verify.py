@@ -8,7 +8,9 @@ Checks (the ``check`` name of a ``Failure``):
 - ``head_hash``: the document's head hash is not the last event's hash.
 - ``sequence``: event sequence numbers are not 1, 2, 3, ... in order (removed/reordered),
   or an event names another ledger.
-- ``replay``: the events do not fold through the aggregate (not a valid ledger history).
+- ``replay``: the events do not fold through the aggregate (not a valid ledger history),
+  or the stream does not end with ``Closed`` (only closed ledgers are archived, so a
+  stream cut short, even with its head hash and snapshot adjusted to match, is refused).
 - ``snapshot``: a snapshot field differs from what the events replay to.
 - ``totals``: ``total_entries`` / ``total_buy_value`` / ``total_sell_value`` differ from
   the stored entries.
@@ -41,6 +43,8 @@ from adapters.archive.document import (
 from ledger_domain import InvalidEventStreamError, TradeLedger, from_record, replay
 from ledger_domain.money import EXACT
 
+CLOSED_EVENT = "Closed"
+"""The record type that ends every archived stream (only closed ledgers are archived)."""
 VerifyStatus = Literal["valid", "invalid", "unverifiable", "unreadable"]
 MAX_DETAILS = 20
 
@@ -230,6 +234,16 @@ def _check_replay(
     except InvalidEventStreamError as error:
         failures.append(Failure("replay", f"the events do not replay: {error}"))
         return False
+    last_type = records[-1].get("type")
+    if last_type != CLOSED_EVENT or not ledger.is_closed:
+        failures.append(
+            Failure(
+                "replay",
+                f"the event stream does not end with {CLOSED_EVENT} (last event "
+                f"{last_type!r}): the ledger is not closed, but only closed ledgers are "
+                "archived (events removed from the end?)",
+            )
+        )
     snapshot = ledger.snapshot()
     if _same_snapshot(document, snapshot):
         return True

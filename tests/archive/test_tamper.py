@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.archive import Archive, chain_hash
+from ledger_domain import from_record, replay
 from tests.archive.runs import CREATED, LEGACY, LEGACY_KEY, closed_run, edit
 from tests.archive.test_archive import overwrite
 
@@ -73,6 +74,28 @@ def drop_last_event(document: Document) -> None:
     document["events"].pop()
 
 
+def drop_closed_with_adjusted_head(document: Document) -> None:
+    """``Closed`` removed, the head hash moved back to the new last event, ``closed_at`` null.
+
+    Every hash still links and the snapshot matches the replay: only "archived ledgers are
+    closed" catches it.
+    """
+    events = document["events"]
+    assert events.pop()["type"] == "Closed"
+    document["head_hash"] = events[-1]["hash"]
+    document["closed_at"] = None
+
+
+def drop_last_fill_and_closed_consistently(document: Document) -> None:
+    """The last fill and ``Closed`` removed, head hash and whole snapshot recomputed."""
+    events = document["events"][:-2]
+    assert events[-1]["type"] == "FillRecorded"
+    records = [{k: v for k, v in e.items() if k != "hash"} for e in events]
+    document["events"] = events
+    document["head_hash"] = events[-1]["hash"]
+    document.update(replay([from_record(r) for r in records]).snapshot().model_dump(mode="json"))
+
+
 TAMPERS: list[tuple[Callable[[Document], None], set[str]]] = [
     (change_fill_price, {"hash_chain", "snapshot"}),
     (delete_event, {"hash_chain", "sequence", "replay"}),
@@ -83,7 +106,9 @@ TAMPERS: list[tuple[Callable[[Document], None], set[str]]] = [
     (rehash_edited_event, {"hash_chain", "snapshot"}),
     (change_head_hash, {"head_hash"}),
     (drop_hash, {"hash_chain"}),
-    (drop_last_event, {"head_hash", "snapshot"}),
+    (drop_last_event, {"head_hash", "snapshot", "replay"}),
+    (drop_closed_with_adjusted_head, {"replay"}),
+    (drop_last_fill_and_closed_consistently, {"replay"}),
 ]
 
 
@@ -98,6 +123,19 @@ def test_tampering_is_detected_and_named(
     assert verdict.status == "invalid"
     assert expected <= set(verdict.failed_checks), verdict.failures
     assert all(failure.message for failure in verdict.failures)
+
+
+@pytest.mark.parametrize(
+    "tamper", [drop_closed_with_adjusted_head, drop_last_fill_and_closed_consistently]
+)
+def test_a_stream_cut_short_is_named_as_not_closed(
+    archive: Archive, tamper: Callable[[Document], None]
+) -> None:
+    outcome = archive.write(closed_run(5))
+    overwrite(archive, outcome.key, edit(archive.read_bytes(outcome.key), tamper))
+    verdict = archive.verify(outcome.key)
+    assert verdict.failed_checks == ["replay"], verdict.failures
+    assert "does not end with Closed" in verdict.failures[0].message
 
 
 def test_swap_is_reported_as_reordered(archive: Archive) -> None:
