@@ -2,7 +2,9 @@
 
 Checks (the ``check`` name of a ``Failure``):
 
-- ``format``: the document is not an archive document this code knows.
+- ``format``: the document is not an archive document this code knows: unknown version, no
+  events, a ``hash_algorithm`` other than ``sha256``, or a document claiming the original
+  format (no events) while carrying ``head_hash``/``hash_algorithm`` (events stripped).
 - ``hash_chain``: an event's hash does not cover the previous hash and its own content
   (an event edited, removed, inserted or reordered), or an event has no hash.
 - ``head_hash``: the document's head hash is not the last event's hash.
@@ -17,7 +19,8 @@ Checks (the ``check`` name of a ``Failure``):
 - ``unreadable``: not JSON, truncated, not an object (the key is named).
 
 A document in the original service's format (snapshot only, no ``events``) has nothing to
-verify against: it is ``unverifiable`` (its totals are still checked when present).
+verify against: it is ``unverifiable`` (its totals are still checked when present), unless
+it carries the hash chain's ``head_hash``/``hash_algorithm``, which makes it ``invalid``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import orjson
 from adapters.archive.document import (
     FORMAT_VERSION,
     GENESIS_HASH,
+    HASH_ALGORITHM,
     LEGACY_FORMAT_VERSION,
     SNAPSHOT_FIELDS,
     ArchiveReadError,
@@ -122,6 +126,16 @@ def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
 
     if version == LEGACY_FORMAT_VERSION and raw_events is None:
         _check_totals(document, entries, failures)
+        chained = [name for name in ("head_hash", "hash_algorithm") if name in document]
+        if chained:
+            # The original format had no hash chain: its events were removed (a downgrade).
+            failures.append(
+                Failure(
+                    "format",
+                    f"claims the original format (no events) but carries {', '.join(chained)}: "
+                    "a hash-chained document whose events were removed",
+                )
+            )
         status: VerifyStatus = "invalid" if failures else "unverifiable"
     elif version != FORMAT_VERSION:
         _check_totals(document, entries, failures)
@@ -130,6 +144,15 @@ def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
     else:
         if not events:
             failures.append(Failure("format", "events is missing, empty or not a list"))
+        algorithm = document.get("hash_algorithm")
+        if algorithm != HASH_ALGORITHM:
+            failures.append(
+                Failure(
+                    "format",
+                    f"hash_algorithm is {algorithm!r}, format {FORMAT_VERSION} uses "
+                    f"{HASH_ALGORITHM!r}",
+                )
+            )
         records = _check_chain(document, events, failures)
         if not _check_replay(document, records, failures):
             # A snapshot equal to its replay has the replay's totals; else name them too.

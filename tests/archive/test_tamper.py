@@ -183,6 +183,46 @@ def test_original_format_is_unverifiable_not_valid(archive: Archive) -> None:
     assert archive.read(LEGACY_KEY).ledger.total_buy_value == Decimal("1502.50")
 
 
+@pytest.mark.parametrize("algorithm", ["md5", "SHA256", None])
+def test_another_hash_algorithm_is_a_format_failure(
+    archive: Archive, algorithm: str | None
+) -> None:
+    outcome = archive.write(closed_run(3))
+
+    def change(document: Document) -> None:
+        if algorithm is None:
+            del document["hash_algorithm"]
+        else:
+            document["hash_algorithm"] = algorithm
+
+    overwrite(archive, outcome.key, edit(archive.read_bytes(outcome.key), change))
+    verdict = archive.verify(outcome.key)
+    assert verdict.status == "invalid"
+    assert verdict.failed_checks == ["format"]
+    assert "hash_algorithm" in verdict.failures[0].message
+
+
+@pytest.mark.parametrize(
+    "kept", [("head_hash", "hash_algorithm"), ("head_hash",), ("hash_algorithm",)]
+)
+def test_events_stripped_to_look_original_is_invalid_not_unverifiable(
+    archive: Archive, kept: tuple[str, ...]
+) -> None:
+    outcome = archive.write(closed_run(3))
+
+    def downgrade(document: Document) -> None:
+        del document["events"]
+        document["format_version"] = 1
+        for name in {"head_hash", "hash_algorithm"} - set(kept):
+            del document[name]
+
+    overwrite(archive, outcome.key, edit(archive.read_bytes(outcome.key), downgrade))
+    verdict = archive.verify(outcome.key)
+    assert verdict.status == "invalid"
+    assert verdict.failed_checks == ["format"]
+    assert all(name in verdict.failures[0].message for name in kept)
+
+
 def test_original_format_with_wrong_totals_is_invalid(archive: Archive) -> None:
     overwrite(archive, LEGACY_KEY, json.dumps({**LEGACY, "total_buy_value": "1.00"}).encode())
     verdict = archive.verify(LEGACY_KEY)
