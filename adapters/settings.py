@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EncryptionMode = Literal["AES256", "aws:kms", "aws:kms:dsse", "none"]
@@ -45,6 +45,34 @@ class S3ClientSettings(BaseModel):
     max_pool_connections: int = Field(default=16, ge=1)
 
 
+def normalise_prefix(value: str) -> str:
+    """An archive key prefix without its outer slashes; ``ValueError`` if it is unsafe.
+
+    The prefix is the first folder(s) of every key, and of the local archive's files: it
+    must be plain ``/``-separated names (``trade-ledgers``, ``team/ledgers``), never an
+    empty, ``.`` or ``..`` part, a backslash or a control character, which would leave the
+    archive's folder or make keys the local archive cannot hold. ``""`` means no prefix.
+    """
+    prefix = value.strip("/")
+    if not prefix:
+        return ""
+    problems = []
+    if "\\" in prefix:
+        problems.append("a backslash")
+    if any(ord(char) < 32 or ord(char) == 127 for char in prefix):
+        problems.append("a control character")
+    bad_parts = sorted({part for part in prefix.split("/") if part in ("", ".", "..")})
+    if bad_parts:
+        shown = ", ".join(repr(part) if part else "an empty part ('//')" for part in bad_parts)
+        problems.append(f"the path part(s) {shown}")
+    if problems:
+        raise ValueError(
+            f"archive prefix {value!r} is not a plain folder path: it has {' and '.join(problems)}"
+            " (use names separated by '/', e.g. 'trade-ledgers' or 'team/ledgers')"
+        )
+    return prefix
+
+
 class TradeLedgerSettings(BaseSettings):
     """Where and how finished runs are archived.
 
@@ -68,9 +96,13 @@ class TradeLedgerSettings(BaseSettings):
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
     s3: S3ClientSettings = Field(default_factory=S3ClientSettings)
 
+    @field_validator("prefix")
+    @classmethod
+    def _safe_prefix(cls, value: str) -> str:
+        return normalise_prefix(value)
+
     @model_validator(mode="after")
     def _normalise(self) -> TradeLedgerSettings:
-        self.prefix = self.prefix.strip("/")
         if self.bucket_name is not None and not self.bucket_name.strip():
             self.bucket_name = None
         return self

@@ -25,6 +25,7 @@ from adapters.archive.keys import RunRef, run_key
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
 from adapters.archive.verify import RunVerification, unreadable, verify_document
+from adapters.settings import normalise_prefix
 from ledger_domain import Ledger, LedgerError
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Archive(ABC):
     """Write-once archive of closed ledgers, one JSON document per run, keyed by date."""
 
     def __init__(self, *, prefix: str, enabled: bool = True, outbox: Outbox | None = None) -> None:
-        self.prefix = prefix.strip("/")
+        self.prefix = normalise_prefix(prefix)  # ValueError for "../x", "a//b", ...
         self.enabled = enabled
         self.outbox = outbox
 
@@ -111,8 +112,14 @@ class Archive(ABC):
         except Exception as error:  # the archive must never break a trading run
             log.exception("unexpected error encoding a ledger for the archive")
             return WriteOutcome("failed", "", self.location, error=f"not archived: {error!r}")
-        key = run_key(self.prefix, encoded.ledger_id, encoded.correlation_id, encoded.created_at)
-        outcome = self.store(key, encoded.body)
+        try:
+            key = run_key(
+                self.prefix, encoded.ledger_id, encoded.correlation_id, encoded.created_at
+            )
+            outcome = self.store(key, encoded.body)
+        except Exception as error:  # store() does not raise; this is the last safety net
+            log.exception("unexpected error archiving a ledger")
+            return WriteOutcome("failed", "", self.location, error=f"not archived: {error!r}")
         outcome = replace(outcome, head_hash=encoded.head_hash)
         if outcome.status == "written" and self.outbox is not None:
             self._push_quietly()
@@ -153,28 +160,37 @@ class Archive(ABC):
             return outcome, False
         try:
             kept = self.outbox.keep_conflict(outcome.key, body)
-        except OSError as error:
+        except Exception as error:  # OSError, an unsafe key, ...: never raised into a run
             return replace(outcome, error=f"{outcome.error}; not kept: {error}"), False
         return replace(outcome, location=str(kept), error=f"{outcome.error}; kept at {kept}"), True
 
     def _to_outbox(self, key: str, body: bytes, reason: str) -> WriteOutcome:
+        """Keep ``body`` in the outbox; every error ends in an outcome, never an exception."""
+        url = self._url_or_location(key)
         if self.outbox is None:
-            return WriteOutcome("failed", key, self.url(key), error=f"store unavailable: {reason}")
+            return WriteOutcome("failed", key, url, error=f"store unavailable: {reason}")
         try:
             path = self.outbox.put(key, body)
         except FileExistsError as error:
             message = f"store unavailable ({reason}) and {error}"
-            conflict = WriteOutcome("conflict", key, self.url(key), error=message)
+            conflict = WriteOutcome("conflict", key, url, error=message)
             return self._keep_conflict(conflict, body)[0]
-        except OSError as error:
+        except Exception as error:  # OSError, an unsafe key, ...
             return WriteOutcome(
                 "failed",
                 key,
-                self.url(key),
+                url,
                 error=f"store unavailable ({reason}) and outbox not writable: {error}",
             )
         log.warning("archive unavailable, %s kept in outbox %s: %s", key, path, reason)
         return WriteOutcome("outboxed", key, str(path), error=f"store unavailable: {reason}")
+
+    def _url_or_location(self, key: str) -> str:
+        """``url(key)``, or the archive's location when the key has none (an unsafe key)."""
+        try:
+            return self.url(key)
+        except Exception:
+            return self.location
 
     # -- the outbox ---------------------------------------------------------------------
 

@@ -255,6 +255,58 @@ def test_local_write_failure_goes_to_the_outbox(tmp_path: Path) -> None:
     assert "outbox not writable" in failed.error
 
 
+class BrokenOutbox(Outbox):
+    """An outbox whose every write fails with something other than ``OSError``."""
+
+    def put(self, key: str, body: bytes) -> Path:
+        raise RuntimeError("outbox broke")
+
+    def keep_conflict(self, key: str, body: bytes) -> Path:
+        raise RuntimeError("conflicts broke")
+
+
+UNSAFE_PREFIXES = ["../escape", "a//b", "trade-ledgers/./x", "a\\b"]
+
+
+@pytest.mark.parametrize("prefix", UNSAFE_PREFIXES)
+@pytest.mark.parametrize("with_outbox", [True, False])
+def test_write_with_an_unsafe_key_fails_without_raising(
+    tmp_path: Path, prefix: str, with_outbox: bool
+) -> None:
+    """A key the local archive (and its outbox) refuse ends as ``failed``, never raised."""
+    outbox = Outbox(tmp_path / "outbox") if with_outbox else None
+    archive = LocalDirectoryArchive(tmp_path / "archive", outbox=outbox)
+    archive.prefix = prefix  # past the constructor's check, as a subclass or a bug could
+    outcome = archive.write(closed_run(2))
+    assert outcome.status == "failed"
+    assert outcome.error is not None
+    assert "unsafe key" in outcome.error or "store unavailable" in outcome.error
+    assert not (tmp_path / "escape").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_write_fails_without_raising_when_the_outbox_breaks(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the archive folder should be")
+    archive = LocalDirectoryArchive(blocked, outbox=BrokenOutbox(tmp_path / "outbox"))
+    outcome = archive.write(closed_run(2))
+    assert outcome.status == "failed"
+    assert outcome.error is not None
+    assert "outbox broke" in outcome.error
+
+
+def test_a_conflict_the_outbox_cannot_keep_is_still_an_outcome(tmp_path: Path) -> None:
+    archive = LocalDirectoryArchive(tmp_path / "archive", outbox=BrokenOutbox(tmp_path / "o"))
+    events = closed_run(2)
+    assert archive.write(events).status == "written"
+    records = [to_record(event) for event in events]
+    records[1]["price"] = "999.99"
+    outcome = archive.write(records)
+    assert outcome.status == "conflict"
+    assert outcome.error is not None
+    assert "not kept: conflicts broke" in outcome.error
+
+
 def test_pushing_a_conflicting_document_moves_it_to_conflicts(archive: Archive) -> None:
     events = closed_run(2)
     stored = archive.write(events)

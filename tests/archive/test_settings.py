@@ -103,3 +103,38 @@ def test_open_archive_path_and_bad_locations(tmp_path: Path) -> None:
     for bad in ("s3://", "ftp://host/x"):
         with pytest.raises(ValueError, match=r"bucket|unsupported"):
             open_archive(bad)
+
+
+BAD_PREFIXES = ["../escape", "a//b", "trade-ledgers/./x", "x/..", ".", "a\\b", "a/\tb"]
+
+
+@pytest.mark.parametrize("prefix", BAD_PREFIXES)
+def test_unsafe_prefix_is_a_validation_error(
+    prefix: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with pytest.raises(ValidationError, match=r"archive prefix .* is not a plain folder path"):
+        TradeLedgerSettings(prefix=prefix)
+    monkeypatch.setenv("TRADE_LEDGER__PREFIX", prefix)
+    with pytest.raises(ValidationError, match="prefix"):
+        TradeLedgerSettings()
+    with pytest.raises(ValueError, match="not a plain folder path"):
+        LocalDirectoryArchive(tmp_path, prefix=prefix)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "normalised"),
+    [
+        ("/ledgers/", "ledgers"),
+        ("team/ledgers", "team/ledgers"),
+        ("", ""),
+        ("a.b/c-d_e", "a.b/c-d_e"),
+    ],
+)
+def test_plain_prefixes_are_accepted(prefix: str, normalised: str) -> None:
+    assert TradeLedgerSettings(prefix=prefix).prefix == normalised
+
+
+@pytest.mark.parametrize("location", ["s3://b/../escape", "s3://b/a//b", "s3://b/x/./y"])
+def test_open_archive_refuses_an_unsafe_s3_prefix(location: str) -> None:
+    with pytest.raises(ValueError, match="not a plain folder path"):
+        open_archive(location)
