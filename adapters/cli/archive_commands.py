@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from adapters.archive import (
     Archive,
@@ -68,8 +69,11 @@ WorkersOption = Annotated[
     int, typer.Option("--workers", "-w", min=1, max=64, help="Runs read in parallel.")
 ]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# markup=False: keys, ids, errors and event fields come from documents and from the user
+# (``--key '[/]x'``); as rich markup they could crash the command or restyle the output.
+# Styles are given as ``style=`` / ``Text`` instead.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 
 
 def _archive(location: str | None) -> Archive:
@@ -122,7 +126,7 @@ def _listed(archive: Archive, first: date, last: date) -> list[RunRef]:
     try:
         return list(archive.list_runs(first, last))
     except ArchiveError as error:
-        err.print(f"[red]cannot list {archive.location}: {error}[/red]")
+        err.print(f"cannot list {archive.location}: {error}", style="red")
         raise typer.Exit(1) from error
 
 
@@ -225,7 +229,7 @@ def show_runs(
     else:
         for result in results:
             if result.run is None:
-                out.print(f"[red]unreadable[/red] {result.error}")
+                out.print(Text.assemble(("unreadable", "red"), f" {result.error}"))
             else:
                 _print_run(result.run, events)
         if not results:
@@ -355,7 +359,7 @@ def _print_verdicts(verdicts: Sequence[RunVerification]) -> None:
         style = _STYLE[verdict.status]
         table.add_row(
             verdict.key,
-            f"[{style}]{verdict.status}[/{style}]",
+            Text(verdict.status, style=style),
             ", ".join(verdict.failed_checks) or "-",
             "\n".join(f"{f.check}: {f.message}" for f in verdict.failures) or "-",
         )

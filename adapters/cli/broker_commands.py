@@ -23,7 +23,7 @@ EXIT_UNABLE = 2
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
-    console.print(f"[red]reconcile: {message}[/red]")
+    console.print(f"reconcile: {message}", style="red", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_UNABLE)
 
 
@@ -75,7 +75,7 @@ def reconcile(
     from adapters.broker import BrokerError  # noqa: PLC0415
     from adapters.reconcile import reconcile_date, reconcile_run  # noqa: PLC0415
 
-    console = Console()
+    console = Console(markup=False)  # broker data and arguments are never rich markup
     options = {
         "price_tolerance": _decimal(console, price_tolerance, "--price-tolerance"),
         "average_price_tolerance": _decimal(
@@ -107,7 +107,7 @@ def reconcile(
         typer.echo(report.to_json())
     else:
         style = "green" if report.ok else "red"
-        console.print(f"[{style}]{report.summary()}[/{style}]", highlight=False)
+        console.print(report.summary(), style=style, highlight=False, soft_wrap=True)
         for discrepancy in report.discrepancies:
             console.print(f"  {discrepancy.describe()}", highlight=False, soft_wrap=True)
         for note in report.notes:

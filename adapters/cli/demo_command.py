@@ -106,9 +106,10 @@ def demo(
     from adapters.reconcile import reconcile_ledger  # noqa: PLC0415
     from adapters.settings import TradeLedgerSettings  # noqa: PLC0415
 
-    console = Console()
+    # markup=False: ids, broker reasons and strategy names are data, never rich markup.
+    console = Console(markup=False)
     if not console.is_terminal and console.width < WIDTH:
-        console = Console(width=WIDTH)
+        console = Console(width=WIDTH, markup=False)
     location = str(Path(archive_location or TradeLedgerSettings().local_directory).resolve())
     archive = open_archive(location)
     broker = demo_broker()
@@ -186,7 +187,7 @@ def demo(
         f"reconciliation with the broker: {report.summary()}", highlight=False, soft_wrap=True
     )
     for message in result.ledger_errors:
-        console.print(f"[red]ledger: {message}[/red]", highlight=False, soft_wrap=True)
+        console.print(f"ledger: {message}", style="red", highlight=False, soft_wrap=True)
 
     outcome = result.archive
     if outcome is not None and outcome.archived:
@@ -197,7 +198,8 @@ def demo(
     else:
         status = outcome.status if outcome is not None else "not archived"
         console.print(
-            f"[red]archive {status}: {result.archive_error or 'no details'}[/red]",
+            f"archive {status}: {result.archive_error or 'no details'}",
+            style="red",
             highlight=False,
             soft_wrap=True,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from adapters.archive import LocalDirectoryArchive, Outbox, S3Archive, encode_run
 from adapters.cli import app
+from ledger_domain import OrderResult, TradeLedgerService
 from tests.archive.conftest import MotoServer
 from tests.archive.runs import CREATED, LEGACY, LEGACY_KEY, closed_run, edit
 from tests.archive.test_tamper import change_fill_price
@@ -207,3 +209,71 @@ def test_cli_against_s3(
     assert "7 valid" in verified.stdout
     shown = run("show", "--archive", f"{location}/trade-ledgers", "--key", keys[3], "--json")
     assert json.loads(shown.stdout)[0]["ledger"]["correlation_id"] == "c3"
+
+
+MARKUP_CORRELATION = "corr[/]"
+MARKUP_ORDER = "ord[/bold]"
+
+
+@pytest.fixture
+def markup_run(tmp_path: Path) -> tuple[LocalDirectoryArchive, str]:
+    """A run whose ids are rich markup (closing tags with nothing to close)."""
+    archive = LocalDirectoryArchive(tmp_path / "archive")
+    service = TradeLedgerService(MARKUP_CORRELATION, created_at=CREATED)
+    order = OrderResult(
+        symbol="AAPL",
+        action="BUY",
+        shares=Decimal(1),
+        price=Decimal(10),
+        order_id=MARKUP_ORDER,
+        timestamp=CREATED + timedelta(seconds=1),
+    )
+    service.record_filled_order(order, MARKUP_CORRELATION)
+    service.close(CREATED + timedelta(minutes=1))
+    outcome = archive.write(service.events())
+    assert outcome.status == "written"
+    return archive, outcome.key
+
+
+def test_ids_that_look_like_markup_are_printed_verbatim(
+    markup_run: tuple[LocalDirectoryArchive, str],
+) -> None:
+    archive, key = markup_run
+    directory = str(archive.directory)
+    listed = run("list", "-a", directory, "--date", "2024-01-15")
+    assert listed.exit_code == 0, listed.output
+    assert "1 run(s)" in listed.stdout
+    shown = run("show", "-a", directory, "--key", key, "--events")
+    assert shown.exit_code == 0, shown.output
+    assert f"correlation {MARKUP_CORRELATION}" in shown.stdout
+    assert MARKUP_ORDER in shown.stdout
+    verified = run("verify", "-a", directory, "--date", "2024-01-15")
+    assert verified.exit_code == 0, verified.output
+    assert "1 valid" in verified.stdout
+
+
+def test_failure_messages_with_markup_are_printed_verbatim(
+    markup_run: tuple[LocalDirectoryArchive, str],
+) -> None:
+    archive, key = markup_run
+    path = archive.path(key)
+
+    def change_order_id(document: dict[str, Any]) -> None:
+        document["entries"][0]["order_id"] = "[/]forged[bold]"
+
+    path.write_bytes(edit(path.read_bytes(), change_order_id))
+    result = run("verify", "-a", str(archive.directory), "--key", key)
+    assert result.exit_code == 1
+    assert "[/]forged[bold]" in "".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("command", ["show", "verify"])
+def test_a_key_that_looks_like_markup_is_unreadable_not_a_crash(
+    command: str, markup_run: tuple[LocalDirectoryArchive, str]
+) -> None:
+    archive, _ = markup_run
+    result = run(command, "-a", str(archive.directory), "--key", "[/]x", "--key", "[/bold]y")
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "[/]x" in result.stdout
+    assert "unreadable" in result.stdout

@@ -9,13 +9,15 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from adapters.archive import archive_from_settings, open_archive
-from adapters.cli import app
+from adapters.cli import app, demo_command
 from adapters.executor import Executor
+from adapters.simulated_broker import SimulatedBroker
 from tests.executor.alpaca_server import SECRET_KEY, LoopbackAlpaca
 from tests.executor.test_alpaca_loopback import alpaca_broker, plan
 from tests.servers import free_port
@@ -153,6 +155,39 @@ def test_reconcile_rejects_a_bad_date(alpaca_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["reconcile", "--date", "15/01/2024"])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+def test_demo_prints_markup_like_data_verbatim(
+    archive_directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids, strategy names and broker reasons are data: never parsed as rich markup."""
+    original_plan = demo_command.demo_plan
+
+    def markup_plan(now: datetime) -> Any:
+        plan = original_plan(now)
+        attribution = plan.metadata["strategy_attribution"]
+        attribution["AAPL"] = {"mom[/bold]": 0.6, "[/]": 0.4}
+        return plan.model_copy(update={"correlation_id": "demo[/]", "plan_id": "plan[/i]"})
+
+    def markup_broker() -> Any:
+        return SimulatedBroker(
+            prices={"AAPL": "199.99", "MSFT": "400.01", "NVDA": "119.99"},
+            reject={"GME": "no [/] buying power[red]"},
+        )
+
+    monkeypatch.setattr(demo_command, "demo_plan", markup_plan)
+    monkeypatch.setattr(demo_command, "demo_broker", markup_broker)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    for text in ("demo[/]", "plan[/i]", "mom[/bold]", "no [/] buying power[red]"):
+        assert text in out
+
+
+def test_reconcile_prints_markup_like_arguments_verbatim() -> None:
+    result = runner.invoke(app, ["reconcile", "--price-tolerance", "[/]x"])
+    assert result.exit_code == 2, result.output
+    assert "--price-tolerance is not a number: '[/]x'" in result.output
 
 
 @pytest.mark.parametrize("command", ["demo", "reconcile"])
