@@ -5,6 +5,8 @@
 or more), ``--date YYYY-MM-DD``, or ``--from``/``--to`` (inclusive). ``--json`` prints
 machine-readable output on stdout; progress goes to stderr. ``verify`` exits 1 when any
 run is invalid or unreadable, and when any is unverifiable unless ``--allow-unverifiable``.
+Usage and configuration errors exit 2, among them a local archive directory that does not
+exist (``list``/``show``/``verify`` never report a mistyped path as "no runs").
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from adapters.archive import (
     Archive,
     ArchivedRun,
     ArchiveError,
+    LocalDirectoryArchive,
     RunRead,
     RunRef,
     RunVerification,
@@ -76,16 +79,31 @@ out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, markup=False)
 
 
-def _archive(location: str | None) -> Archive:
+def _archive(location: str | None, *, must_exist: bool = True) -> Archive:
+    """The chosen archive; a usage error (exit 2) for bad settings or a missing directory.
+
+    A local archive that is read (``list``/``show``/``verify``) must be an existing
+    directory: a mistyped path is an error, not an archive without runs.
+    """
+    hint = "--archive / TRADE_LEDGER__*"
     try:
         settings = TradeLedgerSettings()
-        return (
+        archive = (
             archive_from_settings(settings)
             if location is None
             else open_archive(location, settings)
         )
     except (ValidationError, ValueError) as error:
-        raise typer.BadParameter(str(error), param_hint="--archive / TRADE_LEDGER__*") from error
+        raise typer.BadParameter(str(error), param_hint=hint) from error
+    if must_exist and isinstance(archive, LocalDirectoryArchive):
+        directory = archive.directory
+        if not directory.exists():
+            message = f"archive directory {str(directory)!r} does not exist"
+            raise typer.BadParameter(message, param_hint=hint)
+        if not directory.is_dir():
+            message = f"archive location {str(directory)!r} is not a directory"
+            raise typer.BadParameter(message, param_hint=hint)
+    return archive
 
 
 def _day_range(
@@ -376,7 +394,7 @@ def push_outbox(
     as_json: JsonOption = False,
 ) -> None:
     """Send documents kept in the local outbox while the archive was unreachable."""
-    archive = _archive(archive_location)
+    archive = _archive(archive_location, must_exist=False)  # pushing may create it
     outcomes = archive.push_outbox()
     if as_json:
         _print_json([_outcome_json(o) for o in outcomes])

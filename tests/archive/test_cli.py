@@ -179,6 +179,41 @@ def test_verify_an_empty_day(tmp_path: Path) -> None:
     assert "no runs" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list", "--date", "2024-01-15"),
+        ("show", "--date", "2024-01-15"),
+        ("verify", "--date", "2024-01-15"),
+        ("verify", "--key", "trade-ledgers/2024/01/15/x.json"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_local_archive_that_is_not_a_directory_is_an_error(
+    args: tuple[str, ...], kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    location = tmp_path / "nonexistent"
+    if kind == "file":
+        location.write_text("not an archive")
+    result = run(args[0], "--archive", str(location), *args[1:])
+    assert result.exit_code == 2, result.output
+    expected = "does not exist" if kind == "missing" else "is not a directory"
+    assert expected in " ".join(result.output.split())
+    assert "no runs" not in result.output
+    monkeypatch.setenv("TRADE_LEDGER__LOCAL_DIRECTORY", str(location))
+    from_settings = run(*args)
+    assert from_settings.exit_code == 2, from_settings.output
+    assert expected in " ".join(from_settings.output.split())
+
+
+@pytest.mark.parametrize("command", ["list", "show", "verify"])
+def test_an_existing_empty_archive_has_no_runs(command: str, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run(command, "--archive", str(tmp_path / "empty"), "--date", "2024-01-15")
+    assert result.exit_code == 0, result.output
+    assert "0 run(s)" in result.stdout or "no runs" in result.stdout
+
+
 def test_push_outbox(tmp_path: Path) -> None:
     archive = LocalDirectoryArchive(tmp_path / "archive", outbox=Outbox(tmp_path / "outbox"))
     events = closed_run(2)
