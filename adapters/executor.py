@@ -53,6 +53,22 @@ logger = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
 
+
+def trade_amount(item: Any) -> Decimal:
+    """A plan item's ``trade_amount`` as an exact ``Decimal``.
+
+    A float goes through its shortest ``repr`` (``1000.1`` gives ``Decimal("1000.1")``, not
+    the binary value ``1000.1000000000000227...``), as fills and quotes do; ``Decimal``,
+    ``int`` and ``str`` amounts convert as ``Decimal`` does.
+    """
+    value = item.trade_amount
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
 LedgerFactory = Callable[[str | None], TradeLedgerService]
 
 
@@ -324,7 +340,7 @@ class Executor:
         items = [
             item
             for item in plan.items
-            if str(item.action).upper() in ("BUY", "SELL") and Decimal(item.trade_amount) != 0
+            if str(item.action).upper() in ("BUY", "SELL") and trade_amount(item) != 0
         ]
         for side in ("SELL", "BUY"):
             requests = self._requests(plan, [i for i in items if str(i.action).upper() == side])
@@ -356,7 +372,7 @@ class Executor:
                 OrderRequest(
                     symbol=symbol,
                     side=side,
-                    notional=abs(Decimal(item.trade_amount)),
+                    notional=abs(trade_amount(item)),
                     client_order_id=client_order_id(str(plan.plan_id), symbol, side, *suffix),
                 )
             )

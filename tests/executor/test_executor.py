@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -407,3 +408,28 @@ def test_invalid_archive_settings_are_reported_not_raised(
     assert "kms_key_id" in result.archive_error
     assert result.ledger_ok
     assert [o.status for o in result.orders][:3] == ["filled", "filled", "filled"]
+
+
+def test_float_trade_amounts_become_exact_decimals(run_archive: Archive) -> None:
+    """A duck-typed plan whose amounts are floats: 1000.1 is 1000.1, not 1000.1000000000000227."""
+    items = [
+        SimpleNamespace(symbol="AAPL", action="BUY", trade_amount=1000.1, priority=1),
+        SimpleNamespace(symbol="MSFT", action="SELL", trade_amount=-800.3, priority=1),
+        SimpleNamespace(symbol="TEST", action="BUY", trade_amount=0.0, priority=2),
+    ]
+    plan = SimpleNamespace(
+        correlation_id="corr-float",
+        causation_id="cause",
+        plan_id="plan-float",
+        timestamp=FIXED,
+        items=items,
+        metadata={},
+    )
+    sim = broker()
+    result = asyncio.run(Executor(sim, archive=run_archive).execute_rebalance_plan(plan))
+    assert [(r.symbol, r.notional) for r in sim.submitted] == [
+        ("MSFT", Decimal("800.3")),
+        ("AAPL", Decimal("1000.1")),
+    ]
+    assert [o.notional for o in result.orders] == [Decimal("800.3"), Decimal("1000.1")]
+    assert all(str(o.notional) in ("800.3", "1000.1") for o in result.orders)
