@@ -89,6 +89,19 @@ def _money(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01')):,}"
 
 
+def _local_directory(archive_location: str | None) -> str:
+    """The demo's archive directory; a URL (``s3://...``) is a usage error, never a folder."""
+    from adapters.settings import TradeLedgerSettings  # noqa: PLC0415
+
+    if archive_location is not None and "://" in archive_location:
+        raise typer.BadParameter(
+            f"{archive_location!r} is not a directory: the demo archives its simulated trades "
+            "only to a local directory, never to S3 or another URL",
+            param_hint="--archive",
+        )
+    return str(Path(archive_location or TradeLedgerSettings().local_directory).resolve())
+
+
 @app.command()
 def demo(
     archive_location: Annotated[
@@ -96,7 +109,7 @@ def demo(
         typer.Option(
             "--archive",
             help="Archive directory (default: TRADE_LEDGER__LOCAL_DIRECTORY or "
-            "./trade-ledger-archive).",
+            "./trade-ledger-archive); a URL such as s3://... is refused.",
         ),
     ] = None,
 ) -> None:
@@ -104,13 +117,12 @@ def demo(
     from adapters.archive import open_archive  # noqa: PLC0415
     from adapters.executor import Executor  # noqa: PLC0415
     from adapters.reconcile import reconcile_ledger  # noqa: PLC0415
-    from adapters.settings import TradeLedgerSettings  # noqa: PLC0415
 
+    location = _local_directory(archive_location)
     # markup=False: ids, broker reasons and strategy names are data, never rich markup.
     console = Console(markup=False)
     if not console.is_terminal and console.width < WIDTH:
         console = Console(width=WIDTH, markup=False)
-    location = str(Path(archive_location or TradeLedgerSettings().local_directory).resolve())
     archive = open_archive(location)
     broker = demo_broker()
     plan = demo_plan(datetime.now(UTC))

@@ -184,6 +184,17 @@ def test_demo_prints_markup_like_data_verbatim(
         assert text in out
 
 
+@pytest.mark.parametrize("location", ["s3://bucket", "s3://bucket/prefix", "file:///tmp/x"])
+def test_demo_refuses_a_url_archive(
+    location: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["demo", "--archive", location])
+    assert result.exit_code == 2, result.output
+    assert "only to a local directory" in " ".join(result.output.split())
+    assert list(tmp_path.iterdir()) == []  # no folder named "s3:" (or anything else)
+
+
 def test_reconcile_prints_markup_like_arguments_verbatim() -> None:
     result = runner.invoke(app, ["reconcile", "--price-tolerance", "[/]x"])
     assert result.exit_code == 2, result.output
