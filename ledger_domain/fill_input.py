@@ -230,6 +230,8 @@ def is_unfilled(order_result: object) -> bool:
 
 
 def _is_zero(value: object) -> bool:
+    if type(value) is Decimal or type(value) is int:
+        return value == 0
     try:
         return bool(Decimal(str(value)) == 0)
     except (InvalidOperation, ValueError):

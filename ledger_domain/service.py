@@ -174,7 +174,7 @@ class TradeLedgerService:
             self._subscribers.append(subscriber)
 
     def _store(self) -> None:
-        pending = list(self._ledger.pending_events)
+        pending = list(self._ledger.pending_events) if self._subscribers else []
         try:
             self._app.append(self._ledger)
         except Exception:
