@@ -19,7 +19,13 @@ from eventsourcing.utils import get_topic
 
 from ledger_domain.aggregate import Ledger
 from ledger_domain.errors import InvalidEventStreamError
-from ledger_domain.event_codec import plain_state, to_datetime, typed_state
+from ledger_domain.event_codec import (
+    Converter,
+    field_converters,
+    plain_state,
+    to_datetime,
+    typed_state,
+)
 
 EVENT_TYPES: dict[str, type[Ledger.Event]] = {
     "Opened": Ledger.Opened,
@@ -28,6 +34,7 @@ EVENT_TYPES: dict[str, type[Ledger.Event]] = {
 }
 _TYPE_NAMES: dict[type, str] = {cls: name for name, cls in EVENT_TYPES.items()}
 _ENVELOPE = ("type", "version", "ledger_id", "sequence", "timestamp")
+_ENVELOPE_SET = frozenset(_ENVELOPE)
 _NOT_FIELDS = ("originator_id", "originator_version", "timestamp", "originator_topic")
 _LEDGER_TOPIC = get_topic(Ledger)
 
@@ -61,27 +68,41 @@ def _uuid(text: Any) -> UUID:
 
 
 @cache
-def _event_fields(cls: type) -> frozenset[str]:
-    return frozenset(field.name for field in dataclasses.fields(cls))
+def _payload_fields(cls: type) -> tuple[tuple[str, Converter | None], ...]:
+    """The event's own fields, in order, each with its converter (``None``: JSON-native)."""
+    converters = field_converters(cls)
+    return tuple(
+        (field.name, converters.get(field.name))
+        for field in dataclasses.fields(cls)
+        if field.name not in _NOT_FIELDS
+    )
 
 
 def from_record(record: Mapping[str, Any]) -> Ledger.Event:
     """The ledger event a record describes; raises ``InvalidEventStreamError`` if malformed."""
     try:
         cls = EVENT_TYPES[record["type"]]
-        state = dict(record)
-        for key in _ENVELOPE:
-            state.pop(key, None)
-        kwargs = typed_state(cls, state, int(record.get("version", 1)))
+        fields = _payload_fields(cls)
+        version = int(record.get("version", 1))
+        if version != getattr(cls, "class_version", 1):
+            envelope = {k: v for k, v in record.items() if k in _ENVELOPE_SET}
+            state = {k: v for k, v in record.items() if k not in _ENVELOPE_SET}
+            record = {**envelope, **typed_state(cls, state, version)}
+            fields = tuple((name, None) for name, _ in fields)  # typed by the upcast path
+        # One pass over the declared fields: a missing one is a KeyError naming it.
+        kwargs: dict[str, Any] = {}
+        for name, convert in fields:
+            value = record[name]
+            kwargs[name] = value if convert is None or value is None else convert(value)
+        if len(record) != len(kwargs) + len(_ENVELOPE):  # cheap test first, details if off
+            unexpected = record.keys() - kwargs.keys() - _ENVELOPE_SET
+            if unexpected:
+                raise ValueError(f"unexpected fields {sorted(unexpected)}")
         kwargs["originator_id"] = _uuid(record["ledger_id"])
         kwargs["originator_version"] = int(record["sequence"])
         kwargs["timestamp"] = to_datetime(record["timestamp"])
         if cls is Ledger.Opened:
             kwargs["originator_topic"] = _LEDGER_TOPIC
-        expected = _event_fields(cls)
-        if kwargs.keys() != expected:
-            missing, unexpected = expected - kwargs.keys(), kwargs.keys() - expected
-            raise ValueError(f"fields missing {sorted(missing)}, unexpected {sorted(unexpected)}")
         # Built as eventsourcing's mapper builds stored events: no dataclass __init__,
         # which costs more than the decoding when an auditor verifies archives in bulk.
         event: Ledger.Event = object.__new__(cls)
