@@ -79,7 +79,7 @@ out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, markup=False)
 
 
-def _archive(location: str | None, *, must_exist: bool = True) -> Archive:
+def chosen_archive(location: str | None, *, must_exist: bool = True) -> Archive:
     """The chosen archive; a usage error (exit 2) for bad settings or a missing directory.
 
     A local archive that is read (``list``/``show``/``verify``) must be an existing
@@ -183,7 +183,7 @@ def list_runs(
     as_json: JsonOption = False,
 ) -> None:
     """List the runs of a day or a date range (key order: by day, then time)."""
-    archive = _archive(archive_location)
+    archive = chosen_archive(archive_location)
     days = _day_range(day, first, last)
     if days is None:
         raise typer.BadParameter("choose a day with --date, or a range with --from/--to")
@@ -236,7 +236,7 @@ def show_runs(
     workers: WorkersOption = 4,
 ) -> None:
     """Show runs as typed ledgers: summary, totals and entries (exit 1 if one is unreadable)."""
-    archive = _archive(archive_location)
+    archive = chosen_archive(archive_location)
     selected = _selected_keys(archive, keys, day, first, last)
     reads = _with_progress(
         archive.read_keys(selected, workers=workers), len(selected), "reading", as_json
@@ -340,7 +340,7 @@ def verify_runs(
     workers: WorkersOption = 4,
 ) -> None:
     """Verify runs: hash chain, event order, replay vs snapshot, totals (exit 1 on failure)."""
-    archive = _archive(archive_location)
+    archive = chosen_archive(archive_location)
     selected = _selected_keys(archive, keys, day, first, last)
     verdicts = list(
         _with_progress(
@@ -394,7 +394,7 @@ def push_outbox(
     as_json: JsonOption = False,
 ) -> None:
     """Send documents kept in the local outbox while the archive was unreachable."""
-    archive = _archive(archive_location, must_exist=False)  # pushing may create it
+    archive = chosen_archive(archive_location, must_exist=False)  # pushing may create it
     outcomes = archive.push_outbox()
     if as_json:
         _print_json([_outcome_json(o) for o in outcomes])

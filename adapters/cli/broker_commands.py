@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from adapters.cli.app import app
+from adapters.cli.archive_commands import chosen_archive
 
 EXIT_DIFFERENT = 1
 EXIT_UNABLE = 2
@@ -35,12 +36,6 @@ def _decimal(console: Console, value: str, name: str) -> Decimal:
     if not result.is_finite() or result < 0:
         raise _fail(console, f"{name} must be a number >= 0")
     return result
-
-
-def _archive(location: str | None) -> Any:
-    from adapters.archive import archive_from_settings, open_archive  # noqa: PLC0415
-
-    return open_archive(location) if location else archive_from_settings()
 
 
 @app.command()
@@ -90,10 +85,8 @@ def reconcile(
         broker = AlpacaBroker.from_settings(AlpacaSettings())
     except (AlpacaConfigError, ValueError) as error:
         raise _fail(console, str(error)) from None
-    try:
-        archive = _archive(archive_location)
-    except ValueError as error:
-        raise _fail(console, str(error)) from None
+    # The archive opener of list/show/verify: bad settings or a missing directory exit 2.
+    archive = chosen_archive(archive_location)
     try:
         if run:
             report = asyncio.run(reconcile_run(archive.read(run), broker, **options))

@@ -142,8 +142,9 @@ def test_reconcile_without_credentials_cannot_run(monkeypatch: pytest.MonkeyPatc
 
 
 def test_reconcile_with_an_unreachable_broker(
-    alpaca_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    alpaca_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, archive_directory: Path
 ) -> None:
+    archive_directory.mkdir()  # an existing, empty archive: the broker is what fails
     monkeypatch.setenv("ALPACA_BASE_URL", f"http://127.0.0.1:{free_port()}")
     result = runner.invoke(app, ["reconcile", "--date", "2024-01-15"])
     assert result.exit_code == 2
@@ -206,3 +207,13 @@ def test_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output
+
+
+def test_reconcile_refuses_a_missing_archive_directory(
+    alpaca_env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-archive"
+    result = runner.invoke(app, ["reconcile", "--date", "2024-01-15", "--archive", str(missing)])
+    assert result.exit_code == 2
+    assert "does not exist" in " ".join(result.output.split())
+    assert not missing.exists()
