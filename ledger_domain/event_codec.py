@@ -13,7 +13,7 @@ import types
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import orjson
@@ -92,6 +92,18 @@ def to_datetime(value: Any) -> datetime:
 
 
 def to_decimal_map(value: Any) -> dict[str, Decimal]:
+    """Strategy weights; a run repeats a few attributions, so each is converted once.
+
+    The returned dict is shared: events treat their weights as read-only.
+    """
     if not isinstance(value, dict):
         raise TypeError(f"expected an object of decimals, got {type(value).__name__}")
-    return {str(key): to_decimal(item) for key, item in value.items()}
+    try:
+        return _decimal_map(tuple(value.items()))
+    except TypeError:  # an unhashable value: convert it uncached (and fail on it there)
+        return {str(key): to_decimal(item) for key, item in value.items()}
+
+
+@lru_cache(maxsize=4096)
+def _decimal_map(items: tuple[tuple[Any, Any], ...]) -> dict[str, Decimal]:
+    return {str(key): to_decimal(item) for key, item in items}

@@ -68,32 +68,30 @@ def _uuid(text: Any) -> UUID:
 
 
 @cache
-def _payload_fields(cls: type) -> tuple[tuple[str, Converter | None], ...]:
-    """The event's own fields, in order, each with its converter (``None``: JSON-native)."""
+def _payload_fields(cls: type) -> tuple[tuple[str, ...], tuple[tuple[str, Converter], ...]]:
+    """The event's own fields in declared order, and those of them to convert."""
     converters = field_converters(cls)
-    return tuple(
-        (field.name, converters.get(field.name))
-        for field in dataclasses.fields(cls)
-        if field.name not in _NOT_FIELDS
-    )
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _NOT_FIELDS)
+    return names, tuple((name, converters[name]) for name in names if name in converters)
 
 
 def from_record(record: Mapping[str, Any]) -> Ledger.Event:
     """The ledger event a record describes; raises ``InvalidEventStreamError`` if malformed."""
     try:
         cls = EVENT_TYPES[record["type"]]
-        fields = _payload_fields(cls)
+        names, converted = _payload_fields(cls)
         version = int(record.get("version", 1))
         if version != getattr(cls, "class_version", 1):
             envelope = {k: v for k, v in record.items() if k in _ENVELOPE_SET}
             state = {k: v for k, v in record.items() if k not in _ENVELOPE_SET}
             record = {**envelope, **typed_state(cls, state, version)}
-            fields = tuple((name, None) for name, _ in fields)  # typed by the upcast path
-        # One pass over the declared fields: a missing one is a KeyError naming it.
-        kwargs: dict[str, Any] = {}
-        for name, convert in fields:
-            value = record[name]
-            kwargs[name] = value if convert is None or value is None else convert(value)
+            converted = ()  # typed by the upcast path
+        # Declared order (records and documents keep it); a missing field is a KeyError.
+        kwargs: dict[str, Any] = {name: record[name] for name in names}
+        for name, convert in converted:
+            value = kwargs[name]
+            if value is not None:
+                kwargs[name] = convert(value)
         if len(record) != len(kwargs) + len(_ENVELOPE):  # cheap test first, details if off
             unexpected = record.keys() - kwargs.keys() - _ENVELOPE_SET
             if unexpected:
