@@ -51,8 +51,11 @@ class FillFacts:
     correlation_id: str
 
 
-def to_decimal(value: object, field: str) -> Decimal:
-    """Exact Decimal from str/int/float/Decimal; floats go through ``str`` (0.1 -> 0.1)."""
+def exact_decimal(value: object, field: str) -> Decimal:
+    """Finite, exact Decimal from str/int/float/Decimal; floats go through ``str`` (0.1 -> 0.1).
+
+    The one conversion of numbers that arrive from outside (executor DTOs, alpaca-py models).
+    """
     if type(value) is Decimal:
         result = value
     elif isinstance(value, Decimal):
@@ -74,6 +77,12 @@ def to_decimal(value: object, field: str) -> Decimal:
         raise InvalidFillError(field, f"expected a number, got {type(value).__name__}")
     if not result.is_finite():
         raise InvalidFillError(field, f"must be finite, got {value!r}")
+    return result
+
+
+def to_decimal(value: object, field: str) -> Decimal:
+    """``exact_decimal`` within the digits and magnitudes the ledger can sum exactly."""
+    result = exact_decimal(value, field)
     # str() first: as_tuple() builds a Python namedtuple, and short text has few digits.
     if len(str(result)) > MAX_DIGITS and len(result.as_tuple().digits) > MAX_DIGITS:
         raise InvalidFillError(field, f"more than {MAX_DIGITS} significant digits")

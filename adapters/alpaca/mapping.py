@@ -17,15 +17,16 @@ through their text (``"0.1"`` and ``0.1`` give ``Decimal("0.1")``).
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from enum import Enum
+from decimal import Decimal
 from typing import Any
 
 from adapters.broker import Execution, Side
 from ledger_domain import QuoteModel, TradeLedgerEntry, TradeLedgerService
+from ledger_domain.errors import InvalidFillError
+from ledger_domain.fill_input import exact_decimal as to_exact_decimal
+from ledger_domain.fill_input import text
 from ledger_domain.models import as_utc
 
 logger = logging.getLogger(__name__)
@@ -49,39 +50,17 @@ class AlpacaMappingError(ValueError):
 
 def enum_text(value: object) -> str:
     """An enum member's value, or the text of anything else; ``None`` gives ``""``."""
-    if value is None:
-        return ""
-    if isinstance(value, Enum):
-        value = value.value
-    return str(value).strip()
+    return "" if value is None else text(value)
 
 
 def exact_decimal(value: object, field: str = "value") -> Decimal | None:
     """``"0.1"``, ``0.1`` and ``Decimal("0.1")`` all give ``Decimal("0.1")``; blank gives None."""
-    if value is None or isinstance(value, bool):
-        if isinstance(value, bool):
-            raise AlpacaMappingError(f"{field}: expected a number, got {value!r}")
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise AlpacaMappingError(f"{field}: not a finite number: {value!r}")
-        result = Decimal(str(value))
-    elif isinstance(value, str):
-        if not value.strip():
-            return None
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise AlpacaMappingError(f"{field}: not a number: {value!r}") from None
-    else:
-        raise AlpacaMappingError(f"{field}: expected a number, got {type(value).__name__}")
-    if not result.is_finite():
-        raise AlpacaMappingError(f"{field}: not a finite number: {value!r}")
-    return result
+    try:
+        return to_exact_decimal(value, field)
+    except InvalidFillError as error:
+        raise AlpacaMappingError(f"{field}: {error.reason}") from None
 
 
 def ledger_order_type(value: object) -> str | None:
