@@ -185,10 +185,10 @@ def ledger_fills(events: Iterable[Any]) -> list[LedgerFill]:
             order_id=event.order_id,
             execution_id=event.execution_id,
             symbol=event.symbol,
-            side=event.direction,
+            side=event.side,
             qty=event.quantity,
             price=event.price,
-            filled_at=as_utc(event.fill_time),
+            filled_at=event.filled_at,
         )
         for event in events
         if isinstance(event, Ledger.FillRecorded)

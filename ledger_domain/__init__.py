@@ -13,15 +13,21 @@ from ledger_domain.errors import (
     LedgerClosedError,
     LedgerError,
 )
-from ledger_domain.fill_input import WEIGHT_TOLERANCE
+from ledger_domain.fill import Fill, FillToRecord, Quote, Side, StrategyWeights
+from ledger_domain.frozen import FrozenDict, FrozenList
 from ledger_domain.inputs import OrderResult, QuoteModel, RebalancePlan, RebalancePlanItem
 from ledger_domain.models import TradeLedger, TradeLedgerEntry
+from ledger_domain.order_input import WEIGHT_TOLERANCE
 from ledger_domain.records import from_record, to_record
 from ledger_domain.service import TradeLedgerService, replay_ledger
 
 __all__ = [
     "WEIGHT_TOLERANCE",
     "ExecutionConflictError",
+    "Fill",
+    "FillToRecord",
+    "FrozenDict",
+    "FrozenList",
     "InvalidEventStreamError",
     "InvalidFillError",
     "Ledger",
@@ -29,9 +35,12 @@ __all__ = [
     "LedgerClosedError",
     "LedgerError",
     "OrderResult",
+    "Quote",
     "QuoteModel",
     "RebalancePlan",
     "RebalancePlanItem",
+    "Side",
+    "StrategyWeights",
     "TradeLedger",
     "TradeLedgerEntry",
     "TradeLedgerService",

@@ -10,77 +10,77 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, OriginatorIDError, OriginatorVersionError
 
 from ledger_domain.errors import ExecutionConflictError, InvalidEventStreamError, LedgerClosedError
-from ledger_domain.fill_input import FillFacts
-from ledger_domain.models import Direction, TradeLedger, TradeLedgerEntry
+from ledger_domain.fill import Fill, FillToRecord, Side, StrategyWeights
+from ledger_domain.frozen import FrozenList
+from ledger_domain.models import (
+    ENTRY_FIELDS,
+    LEDGER_FIELDS,
+    TradeLedger,
+    TradeLedgerEntry,
+    trusted,
+)
 from ledger_domain.money import ZERO, average_price, exact_sum, exact_value
 
 
 class OrderFills:
     """Running state of one order: its executions folded into the guide's entry."""
 
-    __slots__ = ("execution_ids", "first", "last", "quantity", "value")
+    __slots__ = ("_entry", "execution_ids", "first", "last", "quantity", "value")
 
     def __init__(self, first: Ledger.FillRecorded) -> None:
         self.first = first
         self.last = first
-        self.execution_ids: list[str] = []
+        self.execution_ids: tuple[str, ...] = ()
         self.quantity = ZERO
         self.value = ZERO
+        self._entry: TradeLedgerEntry | None = None
 
     def add(self, fill: Ledger.FillRecorded, quantity: Decimal, value: Decimal) -> None:
         """Take in one execution, given the order's new total ``quantity`` and ``value``."""
         self.last = fill
-        self.execution_ids.append(fill.execution_id)
+        self.execution_ids = (*self.execution_ids, fill.execution_id)
         self.quantity = quantity
         self.value = value
+        self._entry = None
 
     def entry(self) -> TradeLedgerEntry:
-        """The derived entry. Built on demand, not kept: fewer long-lived objects per fill
-        made recording markedly cheaper (the garbage collector scans every one of them)."""
+        """The derived entry, built when first asked for after a change (replay of a long
+        history never builds the intermediate ones) and immutable, so it can be shared."""
+        if self._entry is None:
+            self._entry = self._build_entry()
+        return self._entry
+
+    def _build_entry(self) -> TradeLedgerEntry:
         last = self.last
         weights = last.strategy_weights
-        price = (
-            last.price if len(self.execution_ids) == 1 else average_price(self.value, self.quantity)
+        single = len(self.execution_ids) == 1
+        entry: TradeLedgerEntry = trusted(
+            TradeLedgerEntry,
+            ENTRY_FIELDS,
+            {
+                "order_id": last.order_id,
+                "symbol": last.symbol,
+                "direction": last.side,
+                "filled_qty": self.quantity,
+                "fill_price": last.price if single else average_price(self.value, self.quantity),
+                "bid_at_fill": last.bid,
+                "ask_at_fill": last.ask,
+                "fill_timestamp": last.filled_at,
+                "order_type": last.order_type,
+                "strategy_names": FrozenList(weights),
+                "strategy_weights": weights or None,
+                "correlation_id": self.first.correlation_id,
+                "execution_ids": FrozenList(self.execution_ids),
+                "trade_value": self.value,
+            },
         )
-        return trusted_entry(
-            order_id=last.order_id,
-            symbol=last.symbol,
-            direction=cast(Direction, last.direction),
-            filled_qty=self.quantity,
-            fill_price=price,
-            bid_at_fill=last.bid,
-            ask_at_fill=last.ask,
-            fill_timestamp=last.fill_time,
-            order_type=last.order_type,
-            strategy_names=list(weights),
-            strategy_weights=dict(weights) if weights else None,
-            correlation_id=self.first.correlation_id,
-            execution_ids=list(self.execution_ids),
-            trade_value=self.value,
-        )
-
-
-_ENTRY_FIELDS = frozenset(TradeLedgerEntry.model_fields)
-
-
-def trusted_entry(**values: Any) -> TradeLedgerEntry:
-    """An entry from values the aggregate already validated (every field given).
-
-    What ``model_construct`` does, minus its per-field default handling, which cost more
-    than the rest of deriving an entry on the recording hot path.
-    """
-    entry = object.__new__(TradeLedgerEntry)
-    object.__setattr__(entry, "__dict__", values)
-    object.__setattr__(entry, "__pydantic_fields_set__", _ENTRY_FIELDS)
-    object.__setattr__(entry, "__pydantic_extra__", None)
-    object.__setattr__(entry, "__pydantic_private__", None)
-    return entry
+        return entry
 
 
 class Ledger(Aggregate):
@@ -94,22 +94,34 @@ class Ledger(Aggregate):
         opened_at: datetime
 
     class FillRecorded(Aggregate.Event):
-        """One execution of one order, with the quote of that moment and its attribution."""
+        """One execution of one order, with the quote of that moment and its attribution.
 
-        class_version = 1
+        Version 2 speaks the ledger's vocabulary (``side``, ``filled_at``, ``quoted_at``);
+        version 1 called them ``direction``, ``fill_time`` and ``quote_time``.
+        """
+
+        class_version = 2
         order_id: str
         execution_id: str
         symbol: str
-        direction: str
+        side: Side
         quantity: Decimal
         price: Decimal
         bid: Decimal | None
         ask: Decimal | None
-        quote_time: datetime | None
-        fill_time: datetime
+        quoted_at: datetime | None
+        filled_at: datetime
         order_type: str
-        strategy_weights: dict[str, Decimal]
+        strategy_weights: StrategyWeights
         correlation_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Rename version 1's fields in place, keeping the declared order."""
+            renamed = {"direction": "side", "quote_time": "quoted_at", "fill_time": "filled_at"}
+            items = [(renamed.get(key, key), value) for key, value in state.items()]
+            state.clear()
+            state.update(items)
 
         def apply(self, aggregate: Any) -> None:
             aggregate._apply_fill(self)
@@ -140,52 +152,53 @@ class Ledger(Aggregate):
     def is_closed(self) -> bool:
         return self.closed_at is not None
 
-    def record_fill(self, facts: FillFacts) -> bool:
+    def record_fill(self, recordable: FillToRecord) -> bool:
         """Record one execution; ``False`` when this exact execution is already recorded."""
         if self.is_closed:
             raise LedgerClosedError(self.ledger_id)
-        seen = self.executions.get(facts.execution_id)
+        fill = recordable.fill
+        seen = self.executions.get(fill.execution_id)
         if seen is not None:
-            difference = _difference(seen, facts)
+            difference = _difference(seen, fill)
             if difference:
-                raise ExecutionConflictError(facts.execution_id, difference)
+                raise ExecutionConflictError(fill.execution_id, difference)
             return False
-        self._check_order_consistency(facts)
+        self._check_order_consistency(fill)
+        quote = recordable.quote
         self.trigger_event(
             self.FillRecorded,
-            order_id=facts.order_id,
-            execution_id=facts.execution_id,
-            symbol=facts.symbol,
-            direction=facts.direction,
-            quantity=facts.quantity,
-            price=facts.price,
-            bid=facts.quote.bid,
-            ask=facts.quote.ask,
-            quote_time=facts.quote.quoted_at,
-            fill_time=facts.fill_time,
-            order_type=facts.order_type,
-            strategy_weights=facts.strategy_weights,
-            correlation_id=facts.correlation_id,
+            order_id=fill.order_id,
+            execution_id=fill.execution_id,
+            symbol=fill.symbol,
+            side=fill.side,
+            quantity=fill.quantity,
+            price=fill.price,
+            bid=quote.bid,
+            ask=quote.ask,
+            quoted_at=quote.quoted_at,
+            filled_at=fill.filled_at,
+            order_type=fill.order_type,
+            strategy_weights=recordable.strategy_weights,
+            correlation_id=recordable.correlation_id,
         )
         return True
 
-    def _check_order_consistency(self, facts: FillFacts) -> None:
+    def _check_order_consistency(self, fill: Fill) -> None:
         """Executions of one order share symbol and side; whole-order fills stand alone."""
-        order = self.orders.get(facts.order_id)
+        order = self.orders.get(fill.order_id)
         if order is None:
             return
         first = order.first
-        if (first.symbol, first.direction) != (facts.symbol, facts.direction):
+        if (first.symbol, first.side) != (fill.symbol, fill.side):
             raise ExecutionConflictError(
-                facts.execution_id,
-                f"order {facts.order_id} is {first.direction} {first.symbol}, "
-                f"not {facts.direction} {facts.symbol}",
+                fill.execution_id,
+                f"order {fill.order_id} is {first.side} {first.symbol}, "
+                f"not {fill.side} {fill.symbol}",
             )
-        whole_order = facts.order_id in (facts.execution_id, *order.execution_ids)
-        if whole_order:
+        if fill.order_id in (fill.execution_id, *order.execution_ids):
             raise ExecutionConflictError(
-                facts.execution_id,
-                f"order {facts.order_id} cannot mix a whole-order fill with per-execution fills",
+                fill.execution_id,
+                f"order {fill.order_id} cannot mix a whole-order fill with per-execution fills",
             )
 
     def close(self, closed_at: datetime) -> bool:
@@ -201,7 +214,7 @@ class Ledger(Aggregate):
         order = self.orders.get(fill.order_id)
         order_quantity = exact_sum(order.quantity if order else ZERO, fill.quantity)
         order_value = exact_sum(order.value if order else ZERO, value)
-        buying = fill.direction == "BUY"
+        buying = fill.side is Side.BUY
         side_total = exact_sum(self.buy_value if buying else self.sell_value, value)
         if order is None:
             order = self.orders[fill.order_id] = OrderFills(fill)
@@ -218,26 +231,31 @@ class Ledger(Aggregate):
         """Entries in the order their first execution was recorded."""
         return [order.entry() for order in self.orders.values()]
 
-    def snapshot(self) -> TradeLedger:
-        """The guide's ``TradeLedger`` view of this run."""
-        return TradeLedger.model_construct(
-            ledger_id=self.ledger_id,
-            created_at=self.opened_at,
-            entries=self.entries(),
-            correlation_id=self.correlation_id,
-            closed_at=self.closed_at,
+    def snapshot(self, entries: list[TradeLedgerEntry] | None = None) -> TradeLedger:
+        """The guide's ``TradeLedger`` view of this run (``entries`` if already at hand)."""
+        ledger: TradeLedger = trusted(
+            TradeLedger,
+            LEDGER_FIELDS,
+            {
+                "ledger_id": self.ledger_id,
+                "created_at": self.opened_at,
+                "entries": FrozenList(self.entries() if entries is None else entries),
+                "correlation_id": self.correlation_id,
+                "closed_at": self.closed_at,
+            },
         )
+        return ledger
 
 
-_SAME_FILL = ("order_id", "symbol", "direction", "quantity", "price")
+_SAME_FILL = ("order_id", "symbol", "side", "quantity", "price")
 
 
-def _difference(seen: Ledger.FillRecorded, facts: FillFacts) -> str:
+def _difference(seen: Ledger.FillRecorded, fill: Fill) -> str:
     """What differs between a recorded execution and a new one under the same id."""
     changed = [
-        f"{name} {getattr(seen, name)} -> {getattr(facts, name)}"
+        f"{name} {getattr(seen, name)} -> {getattr(fill, name)}"
         for name in _SAME_FILL
-        if getattr(seen, name) != getattr(facts, name)
+        if getattr(seen, name) != getattr(fill, name)
     ]
     return ", ".join(changed)
 

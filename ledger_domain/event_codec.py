@@ -13,11 +13,13 @@ import types
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import Enum
 from functools import cache, lru_cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import orjson
 
+from ledger_domain.frozen import FrozenDict
 from ledger_domain.models import as_utc
 
 Converter = Callable[[Any], Any]
@@ -72,8 +74,10 @@ def _converter_for(hint: Any) -> Converter | None:
         return to_decimal
     if hint is datetime:
         return to_datetime
-    if origin is dict and get_args(hint)[1:] == (Decimal,):
+    if origin in (dict, FrozenDict) and get_args(hint)[1:] == (Decimal,):
         return to_decimal_map
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
     return None
 
 
@@ -91,19 +95,26 @@ def to_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo is UTC else as_utc(parsed)
 
 
-def to_decimal_map(value: Any) -> dict[str, Decimal]:
+def to_decimal_map(value: Any) -> FrozenDict[str, Decimal]:
     """Strategy weights; a run repeats a few attributions, so each is converted once.
 
-    The returned dict is shared: events treat their weights as read-only.
+    The result is read-only, so sharing it between events cannot leak a change.
     """
     if not isinstance(value, dict):
         raise TypeError(f"expected an object of decimals, got {type(value).__name__}")
     try:
         return _decimal_map(tuple(value.items()))
     except TypeError:  # an unhashable value: convert it uncached (and fail on it there)
-        return {str(key): to_decimal(item) for key, item in value.items()}
+        return FrozenDict({_key(key): to_decimal(item) for key, item in value.items()})
 
 
 @lru_cache(maxsize=4096)
-def _decimal_map(items: tuple[tuple[Any, Any], ...]) -> dict[str, Decimal]:
-    return {str(key): to_decimal(item) for key, item in items}
+def _decimal_map(items: tuple[tuple[Any, Any], ...]) -> FrozenDict[str, Decimal]:
+    """Keyed on the JSON text itself (strings only), so equal keys mean identical input."""
+    return FrozenDict({_key(key): to_decimal(item) for key, item in items})
+
+
+def _key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"strategy names are strings, got {type(key).__name__}")
+    return key

@@ -1,16 +1,29 @@
-"""The guide's read models: one entry per order, and the run's ledger with its totals."""
+"""The guide's read models: one entry per order, and the run's ledger with its totals.
+
+Ordinary frozen pydantic models: ``model_copy``, ``model_dump``, equality and
+``model_validate`` of a dump behave as for any pydantic model. Their lists and dicts are
+read-only (``FrozenList``/``FrozenDict``), so nothing handed out can be changed in place.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
+from ledger_domain.fill import Side
+from ledger_domain.frozen import FrozenDict, FrozenList
 from ledger_domain.money import ZERO, exact_sum, exact_value
-
-Direction = Literal["BUY", "SELL"]
 
 
 def as_utc(value: datetime) -> datetime:
@@ -18,6 +31,14 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def _frozen_weights(value: dict[str, Decimal] | None) -> FrozenDict[str, Decimal] | None:
+    return None if value is None else FrozenDict(value)
+
+
+Texts = Annotated[list[str], AfterValidator(FrozenList)]
+WeightsByStrategy = Annotated[dict[str, Decimal] | None, AfterValidator(_frozen_weights)]
 
 
 class TradeLedgerEntry(BaseModel):
@@ -32,17 +53,17 @@ class TradeLedgerEntry(BaseModel):
 
     order_id: str
     symbol: str
-    direction: Direction
+    direction: Side
     filled_qty: Decimal = Field(gt=0)
     fill_price: Decimal = Field(gt=0)
     bid_at_fill: Decimal | None = None
     ask_at_fill: Decimal | None = None
     fill_timestamp: datetime
     order_type: str = "MARKET"
-    strategy_names: list[str] = Field(default_factory=list)
-    strategy_weights: dict[str, Decimal] | None = None
+    strategy_names: Texts = Field(default_factory=FrozenList)
+    strategy_weights: WeightsByStrategy = None
     correlation_id: str | None = None
-    execution_ids: list[str] = Field(default_factory=list)
+    execution_ids: Texts = Field(default_factory=FrozenList)
     trade_value: Decimal = ZERO
 
     @field_validator("fill_timestamp")
@@ -64,7 +85,9 @@ class TradeLedger(BaseModel):
 
     ledger_id: str
     created_at: datetime
-    entries: list[TradeLedgerEntry] = Field(default_factory=list)
+    entries: Annotated[list[TradeLedgerEntry], AfterValidator(FrozenList)] = Field(
+        default_factory=FrozenList
+    )
     correlation_id: str | None = None
     closed_at: datetime | None = None
 
@@ -81,17 +104,33 @@ class TradeLedger(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def total_buy_value(self) -> Decimal:
-        return _total(self.entries, "BUY")
+        return _total(self.entries, Side.BUY)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def total_sell_value(self) -> Decimal:
-        return _total(self.entries, "SELL")
+        return _total(self.entries, Side.SELL)
 
 
-def _total(entries: list[TradeLedgerEntry], direction: str) -> Decimal:
+def _total(entries: list[TradeLedgerEntry], side: Side) -> Decimal:
     total = ZERO
     for entry in entries:
-        if entry.direction == direction:
+        if entry.direction == side:
             total = exact_sum(total, entry.trade_value)
     return total
+
+
+def trusted(model: type[BaseModel], fields: frozenset[str], values: dict[str, Any]) -> Any:
+    """A model from values the aggregate already validated, every field given in the form
+    validation would produce: the same state as ``model_validate``, without its cost on
+    the recording path."""
+    instance = object.__new__(model)
+    object.__setattr__(instance, "__dict__", values)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+ENTRY_FIELDS = frozenset(TradeLedgerEntry.model_fields)
+LEDGER_FIELDS = frozenset(TradeLedger.model_fields)

@@ -1,7 +1,10 @@
 """``TradeLedgerService``: the guide's API over one run's event-sourced Ledger.
 
-Thread-safe: one lock guards validate -> event -> store, so concurrent callers get exact
-totals. Recording costs tens of microseconds, cheap enough to call inline from asyncio.
+Thread-safe. Input is validated before the lock (it reads only the call's own arguments).
+One lock guards the rest of a recording: the aggregate's checks, the event, the store and
+the run's current entries. Queries take the lock only to copy references to entries that
+recording keeps up to date, so a reader polling ``get_ledger`` never rebuilds the run
+while writers wait.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from ledger_domain import order_input
 from ledger_domain.aggregate import Ledger, ledger_uuid, replay
 from ledger_domain.application import LedgerApplication
-from ledger_domain.fill_input import fill_facts, is_unfilled
-from ledger_domain.models import TradeLedger, TradeLedgerEntry, as_utc
+from ledger_domain.errors import InvalidFillError
+from ledger_domain.fill import Fill, FillToRecord
+from ledger_domain.frozen import FrozenList
+from ledger_domain.models import TradeLedger, TradeLedgerEntry
+from ledger_domain.values import identifier, utc_time
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +54,20 @@ class TradeLedgerService:
         self._app = application if application is not None else LedgerApplication(env)
         self._subscribers: list[EventSubscriber] = []
         if ledger is None:
-            opened_at = as_utc(created_at) if created_at is not None else datetime.now(UTC)
-            ledger = Ledger(correlation_id=correlation_id, opened_at=opened_at)
+            opened_at = (
+                datetime.now(UTC) if created_at is None else utc_time(created_at, "created_at")
+            )
+            run_id = (
+                None if correlation_id is None else identifier(correlation_id, "correlation_id")
+            )
+            ledger = Ledger(correlation_id=run_id, opened_at=opened_at)
             self._app.append(ledger)
         self._ledger = ledger
+        # The run's entries by order id, replaced as fills arrive: what queries copy.
+        self._entries: dict[str, TradeLedgerEntry] = {
+            order_id: order.entry() for order_id, order in ledger.orders.items()
+        }
+        self._view: TradeLedger | None = None
 
     @classmethod
     def resume(cls, ledger_id: str, *, env: Mapping[str, str] | None = None) -> TradeLedgerService:
@@ -69,39 +86,39 @@ class TradeLedgerService:
     ) -> TradeLedgerEntry | None:
         """Record a filled order; ``None`` for a failed or unfilled order (nothing recorded).
 
-        Uses ``order_result.execution_id`` when the object has one, else the order id (the
-        whole order as one execution). Recording the same execution again is a no-op.
+        Uses ``order_result.execution_id`` when it has one, else the order id (the whole
+        order as one execution). Recording the same execution again is a no-op.
         """
-        if is_unfilled(order_result):
+        order = order_input.reader(order_result, "order_result", order_input.ORDER_RESULT_NAMES)
+        if order_input.unfilled_reason(order) is not None:
             return None
-        return self.record_execution(
-            order_result,
-            correlation_id,
-            rebalance_plan=rebalance_plan,
-            quote_at_fill=quote_at_fill,
-            execution_id=getattr(order_result, "execution_id", None),
+        fill = order_input.order_fill(order, order("execution_id"))
+        return self._record(
+            order_input.fill_to_record(fill, correlation_id, rebalance_plan, quote_at_fill)
         )
 
     def get_ledger(self) -> TradeLedger:
         """The run's ledger: entries in recording order, totals included."""
         with self._lock:
-            return self._ledger.snapshot()
+            view = self._view
+            if view is None:
+                view = self._view = self._ledger.snapshot(list(self._entries.values()))
+        return view
 
     def get_entries_for_symbol(self, symbol: str) -> list[TradeLedgerEntry]:
         """Entries for ``symbol``, case-insensitive."""
+        if not isinstance(symbol, str):
+            raise TypeError(f"symbol must be text, got {type(symbol).__name__}")
         wanted = symbol.strip().upper()
-        with self._lock:
-            return [e for e in self._ledger.entries() if e.symbol == wanted]
+        return [e for e in self._current_entries() if e.symbol == wanted]
 
     def get_entries_for_strategy(self, strategy_name: str) -> list[TradeLedgerEntry]:
         """Entries to which ``strategy_name`` contributed."""
-        with self._lock:
-            return [e for e in self._ledger.entries() if strategy_name in e.strategy_names]
+        return [e for e in self._current_entries() if strategy_name in e.strategy_names]
 
     @property
     def total_entries(self) -> int:
-        with self._lock:
-            return len(self._ledger.orders)
+        return len(self._entries)
 
     # -- what the rest of the system needs ---------------------------------------------
 
@@ -137,24 +154,42 @@ class TradeLedgerService:
         """Record one execution of an order (a partial fill); returns the order's entry.
 
         ``order_result.shares``/``price`` are this execution's quantity and price. Raises
-        ``InvalidFillError``, ``ExecutionConflictError`` or ``LedgerClosedError``, each
-        leaving the ledger unchanged.
+        ``InvalidFillError`` (also for an order result that is not a fill),
+        ``ExecutionConflictError`` or ``LedgerClosedError``, each leaving the ledger
+        unchanged.
         """
-        facts = fill_facts(
-            order_result, correlation_id, rebalance_plan, quote_at_fill, execution_id
+        order = order_input.reader(order_result, "order_result", order_input.ORDER_RESULT_NAMES)
+        reason = order_input.unfilled_reason(order)
+        if reason is not None:
+            raise InvalidFillError("order_result", f"not a fill: {reason}")
+        fill = order_input.order_fill(order, execution_id)
+        return self._record(
+            order_input.fill_to_record(fill, correlation_id, rebalance_plan, quote_at_fill)
         )
-        with self._lock:
-            ledger = self._ledger
-            if ledger.record_fill(facts):
-                self._store()
-            return ledger.orders[facts.order_id].entry()
+
+    def record_fill(
+        self,
+        fill: Fill,
+        correlation_id: str,
+        *,
+        rebalance_plan: Any | None = None,
+        quote_at_fill: Any | None = None,
+    ) -> TradeLedgerEntry:
+        """Record a broker's ``Fill`` (already in the ledger's vocabulary); same rules."""
+        if not isinstance(fill, Fill):
+            raise InvalidFillError("fill", f"expected a Fill, got {type(fill).__name__}")
+        checked = order_input.checked_fill(fill)
+        return self._record(
+            order_input.fill_to_record(checked, correlation_id, rebalance_plan, quote_at_fill)
+        )
 
     def close(self, closed_at: datetime | None = None) -> TradeLedger:
         """Close the run (idempotent) and return its final ledger."""
+        when = datetime.now(UTC) if closed_at is None else utc_time(closed_at, "closed_at")
         with self._lock:
-            if self._ledger.close(as_utc(closed_at) if closed_at else datetime.now(UTC)):
+            if self._ledger.close(when):
                 self._store()
-            return self._ledger.snapshot()
+        return self.get_ledger()
 
     def events(self) -> list[Any]:
         """The run's events as stored, in order (what an archive writes)."""
@@ -173,13 +208,31 @@ class TradeLedgerService:
                     subscriber.apply(event)
             self._subscribers.append(subscriber)
 
+    # -- internals -----------------------------------------------------------------------
+
+    def _record(self, recordable: FillToRecord) -> TradeLedgerEntry:
+        order_id = recordable.fill.order_id
+        with self._lock:
+            if self._ledger.record_fill(recordable):
+                self._store()
+                entry = self._entries[order_id] = self._ledger.orders[order_id].entry()
+                return entry
+            return self._entries[order_id]
+
+    def _current_entries(self) -> FrozenList[TradeLedgerEntry]:
+        with self._lock:
+            return FrozenList(self._entries.values())
+
     def _store(self) -> None:
+        """Append pending events, then tell subscribers; on failure memory follows storage."""
+        self._view = None
         pending = list(self._ledger.pending_events) if self._subscribers else []
         try:
             self._app.append(self._ledger)
         except Exception:
             # The store refused: rebuild from what it holds so memory matches storage.
             self._ledger = self._app.load(self._ledger.id)
+            self._entries = {oid: o.entry() for oid, o in self._ledger.orders.items()}
             raise
         for subscriber in self._subscribers:
             for event in pending:

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger_domain import Ledger
+from ledger_domain import Ledger, Side
 from projections.arithmetic import ZERO, add, multiply, negate, ratio, subtract
 from projections.core import FillProjection, Share, strategy_order
 
@@ -181,7 +181,7 @@ class _Position:
                 [
                     quantity,
                     price,
-                    fill.fill_time,
+                    fill.filled_at,
                     fill.originator_id,
                     fill.order_id,
                     fill.execution_id,
@@ -248,7 +248,7 @@ class StrategyPnL(FillProjection[PnLReport]):
     ) -> None:
         positions = self._positions
         symbol = fill.symbol
-        buying = fill.direction == "BUY"
+        buying = fill.side is Side.BUY
         for name, quantity, notional, _adjustment in shares:
             key = (name, symbol)
             position = positions.get(key)

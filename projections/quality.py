@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger_domain import Ledger
+from ledger_domain import Ledger, Side
 from projections.arithmetic import BPS, RATIO, TWO, ZERO, add, multiply, ratio, wide
 from projections.core import Fill, FillProjection, Share, strategy_order
 
@@ -36,7 +35,7 @@ def _metrics(fill: Ledger.FillRecorded) -> tuple[Decimal, Decimal, Decimal, Deci
     if bid is None or ask is None or not ZERO < bid <= ask:
         return None
     mid = (bid + ask) / TWO
-    unit_cost = fill.price - mid if fill.direction == "BUY" else mid - fill.price
+    unit_cost = fill.price - mid if fill.side is Side.BUY else mid - fill.price
     return (
         mid,
         unit_cost,
@@ -54,7 +53,7 @@ class FillQuality(BaseModel):
     order_id: str
     execution_id: str
     symbol: str
-    direction: Literal["BUY", "SELL"]
+    side: Side
     quantity: Decimal
     price: Decimal
     bid: Decimal
@@ -80,7 +79,7 @@ def fill_quality(event: object) -> FillQuality | None:
         order_id=event.order_id,
         execution_id=event.execution_id,
         symbol=event.symbol,
-        direction="BUY" if event.direction == "BUY" else "SELL",
+        side=event.side,
         quantity=event.quantity,
         price=event.price,
         bid=event.bid,

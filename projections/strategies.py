@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger_domain import Ledger
+from ledger_domain import Ledger, Side
 from projections.arithmetic import ZERO, add, subtract
 from projections.core import FillProjection, Share, strategy_order
 
@@ -117,7 +117,7 @@ class ByStrategy(FillProjection[StrategyReport]):
         new_order: bool,
         shares: tuple[Share, ...],
     ) -> None:
-        buying = fill.direction == "BUY"
+        buying = fill.side is Side.BUY
         rows = self._rows
         for name, quantity, notional, adjustment in shares:
             row = rows.get(name)

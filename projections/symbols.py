@@ -1,21 +1,18 @@
-"""By symbol: per symbol and direction, entries, executions, quantity, notional, VWAP."""
+"""By symbol: per symbol and side, entries, executions, quantity, notional, VWAP."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger_domain import Ledger
+from ledger_domain import Ledger, Side
 from projections.arithmetic import ZERO, ratio
 from projections.core import FillProjection, Share
 
-Direction = Literal["BUY", "SELL"]
-
 
 class SymbolRow(BaseModel):
-    """One symbol in one direction, over every fill applied.
+    """One symbol on one side, over every fill applied.
 
     ``notional`` is the exact sum of quantity x price per execution; ``average_price`` is
     ``notional / quantity`` (volume-weighted), rounded to 28 significant digits.
@@ -24,7 +21,7 @@ class SymbolRow(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     symbol: str
-    direction: Direction
+    side: Side
     entries: int
     executions: int
     quantity: Decimal
@@ -33,17 +30,17 @@ class SymbolRow(BaseModel):
 
 
 class SymbolReport(BaseModel):
-    """Rows sorted by symbol, BUY before SELL; only symbol/direction pairs that traded."""
+    """Rows sorted by symbol, BUY before SELL; only symbol/side pairs that traded."""
 
     model_config = ConfigDict(frozen=True)
 
     rows: tuple[SymbolRow, ...] = ()
 
-    def row(self, symbol: str, direction: Direction) -> SymbolRow | None:
-        """The row of ``symbol`` (case-insensitive) in ``direction``, if it traded."""
+    def row(self, symbol: str, side: Side) -> SymbolRow | None:
+        """The row of ``symbol`` (case-insensitive) on ``side``, if it traded."""
         wanted = symbol.strip().upper()
         for row in self.rows:
-            if row.symbol == wanted and row.direction == direction:
+            if row.symbol == wanted and row.side == side:
                 return row
         return None
 
@@ -64,7 +61,7 @@ class _Flow:
 
 
 class BySymbol(FillProjection[SymbolReport]):
-    """Per symbol and direction: entries, executions, quantity, notional, VWAP."""
+    """Per symbol and side: entries, executions, quantity, notional, VWAP."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,7 +75,7 @@ class BySymbol(FillProjection[SymbolReport]):
         new_order: bool,
         shares: tuple[Share, ...],
     ) -> None:
-        rows = self._buys if fill.direction == "BUY" else self._sells
+        rows = self._buys if fill.side is Side.BUY else self._sells
         row = rows.get(fill.symbol)
         if row is None:
             row = rows[fill.symbol] = _Flow()
@@ -90,16 +87,16 @@ class BySymbol(FillProjection[SymbolReport]):
 
     def result(self) -> SymbolReport:
         rows: list[SymbolRow] = []
-        tables: tuple[tuple[Direction, dict[str, _Flow]], ...] = (
-            ("BUY", self._buys),
-            ("SELL", self._sells),
+        tables: tuple[tuple[Side, dict[str, _Flow]], ...] = (
+            (Side.BUY, self._buys),
+            (Side.SELL, self._sells),
         )
-        for direction, table in tables:
+        for side, table in tables:
             for symbol, flow in table.items():
                 rows.append(
                     SymbolRow(
                         symbol=symbol,
-                        direction=direction,
+                        side=side,
                         entries=flow.entries,
                         executions=flow.executions,
                         quantity=flow.quantity,
@@ -107,5 +104,5 @@ class BySymbol(FillProjection[SymbolReport]):
                         average_price=ratio(flow.notional, flow.quantity) or ZERO,
                     )
                 )
-        rows.sort(key=lambda row: (row.symbol, row.direction))
+        rows.sort(key=lambda row: (row.symbol, row.side))
         return SymbolReport(rows=tuple(rows))

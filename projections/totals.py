@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger_domain import Ledger
+from ledger_domain import Ledger, Side
 from projections.arithmetic import ZERO, add, subtract
 from projections.core import FillProjection, Share
 
@@ -61,7 +61,7 @@ class Totals(FillProjection[TotalsReport]):
         new_order: bool,
         shares: tuple[Share, ...],
     ) -> None:
-        if fill.direction == "BUY":
+        if fill.side is Side.BUY:
             self._buy_value += value
             self._buy_executions += 1
             if new_order:

@@ -20,14 +20,14 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from adapters.broker import Execution, Side
 from ledger_domain import QuoteModel, TradeLedgerEntry, TradeLedgerService
 from ledger_domain.errors import InvalidFillError
-from ledger_domain.fill_input import exact_decimal as to_exact_decimal
-from ledger_domain.fill_input import text
 from ledger_domain.models import as_utc
+from ledger_domain.values import exact_decimal as to_exact_decimal
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,11 @@ class AlpacaMappingError(ValueError):
 
 def enum_text(value: object) -> str:
     """An enum member's value, or the text of anything else; ``None`` gives ``""``."""
-    return "" if value is None else text(value)
+    if value is None:
+        return ""
+    if isinstance(value, Enum):
+        value = value.value
+    return value.strip() if isinstance(value, str) else str(value).strip()
 
 
 def exact_decimal(value: object, field: str = "value") -> Decimal | None:

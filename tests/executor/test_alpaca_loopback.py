@@ -101,7 +101,7 @@ def test_the_ledger_records_what_alpaca_filled(alpaca_server: LoopbackAlpaca) ->
         assert fill.order_id == activity["order_id"]
         assert fill.quantity == Decimal(activity["qty"])
         assert fill.price == Decimal(activity["price"])
-        assert fill.fill_time == datetime.fromisoformat(activity["transaction_time"])
+        assert fill.filled_at == datetime.fromisoformat(activity["transaction_time"])
 
     # the orders went out as Alpaca notional market orders with deterministic ids
     placed = sorted(o["client_order_id"] for o in fake.orders.values())

@@ -86,7 +86,7 @@ def test_every_fill_recorded_with_its_own_quote_and_the_broker_s_time(
         (Decimal("400.00"), Decimal("400.00"), Decimal("400.02")),
         (Decimal("399.99"), Decimal("399.99"), Decimal("400.01")),
     ]
-    assert all(f.fill_time == FIXED for f in fills_of(executor.trade_ledger))
+    assert all(f.filled_at == FIXED for f in fills_of(executor.trade_ledger))
     (entry,) = executor.trade_ledger.get_entries_for_symbol("MSFT")
     assert entry.filled_qty == Decimal(5)
     assert entry.strategy_names == ["mean_reversion_strategy"]

@@ -44,7 +44,7 @@ def test_records_survive_json_exactly(closed_service: TradeLedgerService) -> Non
     assert fill["type"] == "FillRecorded"
     assert fill["quantity"] == "10"
     assert fill["strategy_weights"] == {"momentum": "0.6", "carry": "0.4"}
-    assert fill["fill_time"].endswith("+00:00")
+    assert fill["filled_at"].endswith("+00:00")
 
 
 def test_replay_rebuilds_the_final_ledger(closed_service: TradeLedgerService) -> None:
@@ -96,7 +96,9 @@ def test_replay_refuses_a_damaged_stream(closed_service: TradeLedgerService, dam
         {"quantity": 1.5},
         {"sequence": "x"},
         {"ledger_id": "not-a-uuid"},
-        {"fill_time": "noon"},
+        {"filled_at": "noon"},
+        {"side": "HOLD"},
+        {"strategy_weights": {"m": 1}},
     ],
 )
 def test_malformed_records_raise_a_stream_error(

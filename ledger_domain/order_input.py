@@ -1,0 +1,220 @@
+"""The boundary: what an executor hands over, read into the ledger's fill vocabulary.
+
+Order results, quotes and plans are read by name from any object (the guide's DTOs, an
+executor's own classes, alpaca-py models) or mapping. The guide's names (``action``,
+``shares``, ``price``, ``filled_at``/``timestamp``) are read here and nowhere else. Every
+refusal is an ``InvalidFillError`` naming the field; nothing here keeps state, so the same
+input always gets the same verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from ledger_domain import values
+from ledger_domain.errors import InvalidFillError
+from ledger_domain.fill import (
+    NO_QUOTE,
+    NO_WEIGHTS,
+    Fill,
+    FillToRecord,
+    Quote,
+    StrategyWeights,
+)
+from ledger_domain.frozen import FrozenDict
+
+WEIGHT_TOLERANCE = Decimal("0.000001")
+"""Strategy weights must sum to 1 within this; 1/3 three times (as floats) passes."""
+
+Reader = Callable[[str], Any]
+
+ORDER_RESULT_NAMES = ("symbol", "action", "shares", "price", "order_id", "success")
+_QUOTE_NAMINGS = (("bid_price", "ask_price"), ("bid", "ask"))
+_QUOTE_TIMES = ("timestamp", "ts")
+_NOT_SOURCES = (str, bytes, bytearray, int, float, Decimal)
+
+
+def reader(source: object, field: str, names: tuple[str, ...] = ()) -> Reader:
+    """Read fields of ``source`` by name: keys of a mapping, attributes of anything else.
+
+    With ``names``, an object that carries none of them is refused: it is not what
+    ``field`` should be, and reading it as all-missing would drop it silently.
+    """
+    if type(source) is dict or isinstance(source, Mapping):
+        mapping: Mapping[Any, Any] = source
+        if names and not any(key in mapping for key in names):
+            raise InvalidFillError(field, f"a mapping without any of {', '.join(names)}")
+        return mapping.get
+    if source is None or isinstance(source, _NOT_SOURCES):
+        raise InvalidFillError(field, f"expected an object or mapping, got {type(source).__name__}")
+    if names and not any(hasattr(source, key) for key in names):
+        raise InvalidFillError(field, f"{type(source).__name__} has none of {', '.join(names)}")
+    return lambda key: getattr(source, key, None)
+
+
+def unfilled_reason(order: Reader) -> str | None:
+    """Why an order result is the guide's "failed order" (not recorded), or ``None``.
+
+    Failed (``success`` False), no order id, no price, or nothing filled.
+    """
+    success = order("success")
+    if success is not None and success is not True and success is not False:
+        raise InvalidFillError("success", f"must be True or False, got {type(success).__name__}")
+    if success is False:
+        return "the order failed"
+    if order("order_id") in (None, ""):
+        return "the order has no order id"
+    if order("price") is None:
+        return "the order has no fill price"
+    shares = order("shares")
+    if shares is None or values.bounded_decimal(shares, "shares") == 0:
+        return "nothing was filled"
+    return None
+
+
+def order_fill(order: Reader, execution_id: object | None) -> Fill:
+    """The fill an order result describes; ``execution_id`` ``None`` means the whole order."""
+    order_id = values.identifier(order("order_id"), "order_id")
+    filled_at = order("filled_at")
+    if filled_at is None:
+        filled_at = order("timestamp")
+    if filled_at is None:
+        raise InvalidFillError("timestamp", "a fill needs filled_at or timestamp")
+    return Fill(
+        order_id=order_id,
+        execution_id=(
+            order_id if execution_id is None else values.identifier(execution_id, "execution_id")
+        ),
+        symbol=values.symbol(order("symbol")),
+        side=values.side(order("action")),
+        quantity=values.positive_decimal(order("shares"), "shares"),
+        price=values.positive_decimal(order("price"), "price"),
+        filled_at=values.utc_time(filled_at, "filled_at"),
+        order_type=values.order_type(order("order_type")),
+    )
+
+
+def checked_fill(fill: Fill) -> Fill:
+    """A ``Fill`` built elsewhere (a broker adapter), held to the same rules."""
+    return Fill(
+        order_id=values.identifier(fill.order_id, "order_id"),
+        execution_id=values.identifier(fill.execution_id, "execution_id"),
+        symbol=values.symbol(fill.symbol),
+        side=values.side(fill.side, "side"),
+        quantity=values.positive_decimal(fill.quantity, "quantity"),
+        price=values.positive_decimal(fill.price, "price"),
+        filled_at=values.utc_time(fill.filled_at, "filled_at"),
+        order_type=values.order_type(fill.order_type),
+    )
+
+
+def quote_at(quote: object | None) -> Quote:
+    """Bid/ask in either naming (``bid_price``/``ask_price`` as alpaca-py, or ``bid``/``ask``),
+    time from ``timestamp`` or ``ts``. A side that is missing or <= 0 is ``None`` (the
+    guide's rule); a quote in neither naming is refused, never dropped."""
+    if quote is None:
+        return NO_QUOTE
+    read = reader(quote, "quote_at_fill")
+    has = _presence(quote)
+    for bid_name, ask_name in _QUOTE_NAMINGS:
+        if has(bid_name) or has(ask_name):
+            break
+    else:
+        raise InvalidFillError(
+            "quote_at_fill",
+            f"{type(quote).__name__} has neither bid_price/ask_price nor bid/ask",
+        )
+    bid = _quote_side(read(bid_name), f"quote_at_fill.{bid_name}")
+    ask = _quote_side(read(ask_name), f"quote_at_fill.{ask_name}")
+    if bid is not None and ask is not None and bid > ask:
+        raise InvalidFillError("quote_at_fill", f"bid {bid} is above ask {ask}")
+    quoted_at = next((t for t in map(read, _QUOTE_TIMES) if t is not None), None)
+    return Quote(
+        bid,
+        ask,
+        None if quoted_at is None else values.utc_time(quoted_at, "quote_at_fill.timestamp"),
+    )
+
+
+def _presence(source: object) -> Callable[[str], bool]:
+    if isinstance(source, Mapping):
+        return source.__contains__
+    return lambda key: hasattr(source, key)
+
+
+def _quote_side(value: object, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    result = values.bounded_decimal(value, field)
+    return result if result > 0 else None
+
+
+def strategy_weights(plan: object | None, symbol: str) -> StrategyWeights:
+    """Weights from ``plan.metadata["strategy_attribution"][symbol]``; none means empty."""
+    if plan is None:
+        return NO_WEIGHTS
+    metadata = reader(plan, "rebalance_plan")("metadata")
+    if metadata is None:
+        return NO_WEIGHTS
+    if not isinstance(metadata, Mapping):
+        raise InvalidFillError("rebalance_plan.metadata", "must be a mapping")
+    attribution = metadata.get("strategy_attribution")
+    if attribution is None:
+        return NO_WEIGHTS
+    if not isinstance(attribution, Mapping):
+        raise InvalidFillError("strategy_attribution", "must map symbols to strategy weights")
+    raw = _weights_for(attribution, symbol)
+    if raw is None:
+        return NO_WEIGHTS
+    if not isinstance(raw, Mapping):
+        raise InvalidFillError(f"strategy_attribution.{symbol}", "must map strategies to weights")
+    return validated_weights(raw, symbol)
+
+
+def _weights_for(attribution: Mapping[Any, Any], symbol: str) -> object | None:
+    """The symbol's entry: its exact key, else the one key equal to it ignoring case."""
+    if symbol in attribution:
+        found: object = attribution[symbol]
+        return found
+    matches = [k for k in attribution if isinstance(k, str) and k.upper() == symbol]
+    if len(matches) > 1:
+        raise InvalidFillError(
+            f"strategy_attribution.{symbol}", f"several keys name this symbol: {matches}"
+        )
+    return attribution[matches[0]] if matches else None
+
+
+def validated_weights(raw: Mapping[Any, Any], symbol: str) -> StrategyWeights:
+    """Each weight finite and > 0, names valid, the sum 1 within ``WEIGHT_TOLERANCE``."""
+    if not raw:
+        return NO_WEIGHTS
+    field = f"strategy_attribution.{symbol}"
+    weights = FrozenDict(
+        {
+            values.name(strategy, field): values.positive_decimal(weight, f"{field}.{strategy}")
+            for strategy, weight in raw.items()
+        }
+    )
+    total = sum(weights.values(), Decimal(0))
+    if abs(total - 1) > WEIGHT_TOLERANCE:
+        raise InvalidFillError(
+            field, f"weights sum to {total}, not 1 (tolerance {WEIGHT_TOLERANCE})"
+        )
+    return weights
+
+
+def fill_to_record(
+    fill: Fill,
+    correlation_id: object,
+    rebalance_plan: object | None,
+    quote_at_fill: object | None,
+) -> FillToRecord:
+    """A fill with its quote, attribution and run, all validated."""
+    return FillToRecord(
+        fill=fill,
+        quote=quote_at(quote_at_fill),
+        strategy_weights=strategy_weights(rebalance_plan, fill.symbol),
+        correlation_id=values.identifier(correlation_id, "correlation_id"),
+    )

@@ -1,0 +1,164 @@
+"""Single values from outside, taken exactly as given or refused with ``InvalidFillError``.
+
+Each function checks one kind of value (a number, an id, a symbol, a side, a time) and
+never coerces one kind into another: no ``str()`` of arbitrary objects, no stripping, no
+Unicode digits, no booleans as numbers. The verdict depends only on the value itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+
+from ledger_domain.errors import InvalidFillError
+from ledger_domain.fill import DEFAULT_ORDER_TYPE, Side
+from ledger_domain.money import MAX_DIGITS, MAX_MAGNITUDE, MIN_MAGNITUDE
+
+MAX_ID_LENGTH = 256
+"""Longest order, execution, correlation id or strategy name the ledger keeps."""
+MAX_SYMBOL_LENGTH = 64
+_MAX_NUMBER_TEXT = 100
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ORDER_TYPE = re.compile(r"[A-Za-z][A-Za-z_]{0,31}")
+
+
+def exact_decimal(value: object, field: str) -> Decimal:
+    """A finite Decimal from Decimal, int, float (through ``str``: 0.1 -> 0.1) or ASCII text.
+
+    Text is plain decimal notation only (``"12.5"``, ``"-3"``, ``"1E+3"``): no spaces,
+    underscores, Unicode digits, ``NaN`` or ``Infinity``.
+    """
+    if type(value) is Decimal:
+        result = value
+    elif isinstance(value, Decimal):
+        result = Decimal(value)
+    elif isinstance(value, bool):
+        raise InvalidFillError(field, f"expected a number, got {value!r}")
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidFillError(field, f"must be finite, got {value!r}")
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        if len(value) > _MAX_NUMBER_TEXT or not _DECIMAL_TEXT.fullmatch(value):
+            raise InvalidFillError(field, f"not a plain decimal number: {_shown(value)}")
+        result = Decimal(value)
+    else:
+        raise InvalidFillError(field, f"expected a number, got {type(value).__name__}")
+    if not result.is_finite():
+        raise InvalidFillError(field, f"must be finite, got {value!r}")
+    return result
+
+
+def bounded_decimal(value: object, field: str) -> Decimal:
+    """``exact_decimal`` within the digits and magnitudes the ledger can sum exactly."""
+    result = exact_decimal(value, field)
+    # str() first: as_tuple() builds a Python namedtuple, and short text has few digits.
+    if len(str(result)) > MAX_DIGITS and len(result.as_tuple().digits) > MAX_DIGITS:
+        raise InvalidFillError(field, f"more than {MAX_DIGITS} significant digits")
+    if result and not MIN_MAGNITUDE <= result.adjusted() <= MAX_MAGNITUDE:
+        raise InvalidFillError(
+            field, f"magnitude out of range: {result} (allowed 1E{MIN_MAGNITUDE} to <1E+16)"
+        )
+    return result
+
+
+def positive_decimal(value: object, field: str) -> Decimal:
+    """A bounded Decimal > 0, or an error naming ``field``."""
+    result = bounded_decimal(value, field)
+    if result <= 0:
+        raise InvalidFillError(field, f"must be > 0, got {result}")
+    return result
+
+
+def identifier(value: object, field: str) -> str:
+    """An id kept exactly as given: text, 1..256 characters, no whitespace or control
+    characters (``"o1"`` and ``" o1"`` must never become one id)."""
+    result = _text(value, field)
+    if not result:
+        raise InvalidFillError(field, "must not be empty")
+    if len(result) > MAX_ID_LENGTH:
+        raise InvalidFillError(field, f"longer than {MAX_ID_LENGTH} characters")
+    # isprintable() is False for every control, format, separator and unassigned code
+    # point except the ASCII space, which is refused on its own.
+    if not result.isprintable() or " " in result:
+        raise InvalidFillError(field, f"contains whitespace or control characters: {result!r}")
+    return result
+
+
+def name(value: object, field: str) -> str:
+    """A display name (a strategy): like an id, but inner spaces are allowed."""
+    result = _text(value, field)
+    if not result or len(result) > MAX_ID_LENGTH:
+        raise InvalidFillError(field, f"must be 1 to {MAX_ID_LENGTH} characters")
+    if not result.isprintable() or result != result.strip():
+        raise InvalidFillError(field, f"has control characters or outer spaces: {result!r}")
+    return result
+
+
+def symbol(value: object, field: str = "symbol") -> str:
+    """An upper-case ASCII ticker (``AAPL``, ``BRK.B``, ``BTC/USD``); any case accepted."""
+    result = identifier(value, field)
+    if not result.isascii() or len(result) > MAX_SYMBOL_LENGTH:
+        raise InvalidFillError(field, f"must be up to {MAX_SYMBOL_LENGTH} ASCII characters")
+    return result.upper()
+
+
+def side(value: object, field: str = "action") -> Side:
+    """BUY or SELL, in any case; ``Side`` and enums whose value is such text accepted."""
+    if isinstance(value, Side):
+        return value
+    raw = value.value if isinstance(value, Enum) else value
+    if isinstance(raw, str):
+        try:
+            return Side(raw.upper())
+        except ValueError:
+            pass
+    raise InvalidFillError(field, f"must be BUY or SELL, got {_shown(value)}")
+
+
+def order_type(value: object, field: str = "order_type") -> str:
+    """Upper-case order type (``MARKET``, ``STOP_LIMIT``); missing or empty means MARKET."""
+    if value is None:
+        return DEFAULT_ORDER_TYPE
+    raw = value.value if isinstance(value, Enum) else value
+    if not isinstance(raw, str):
+        raise InvalidFillError(field, f"expected text, got {type(value).__name__}")
+    if not raw:
+        return DEFAULT_ORDER_TYPE
+    if not _ORDER_TYPE.fullmatch(raw):
+        raise InvalidFillError(field, f"not an order type: {_shown(raw)}")
+    return raw.upper()
+
+
+def utc_time(value: object, field: str) -> datetime:
+    """A timezone-aware UTC datetime; naive values are read as UTC."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value
+    if not isinstance(value, datetime):
+        raise InvalidFillError(field, f"expected a datetime, got {type(value).__name__}")
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (OverflowError, ValueError, TypeError) as error:
+        raise InvalidFillError(field, f"not expressible in UTC: {error}") from None
+
+
+def _text(value: object, field: str) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, str):  # a str subclass: its text, not its __str__
+        return str.__str__(value)
+    raise InvalidFillError(field, f"expected text, got {type(value).__name__}")
+
+
+def _shown(value: object) -> str:
+    """A short, safe rendering of a refused value for an error message."""
+    try:
+        shown = repr(value)
+    except Exception:  # a foreign object's repr is not ours to trust
+        return type(value).__name__
+    return shown if len(shown) <= 60 else f"{shown[:57]}..."
