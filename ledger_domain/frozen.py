@@ -17,7 +17,7 @@ V = TypeVar("V")
 T = TypeVar("T")
 
 
-def _refuse(self: object, *args: object, **kwargs: object) -> NoReturn:
+def refuse(self: object, *args: object, **kwargs: object) -> NoReturn:
     raise TypeError(f"{type(self).__name__} is read-only: the ledger's records cannot change")
 
 
@@ -46,18 +46,18 @@ class FrozenList(list[T]):
     @overload
     def __setitem__(self, index: slice, value: Iterable[T]) -> NoReturn: ...
     def __setitem__(self, index: Any, value: Any) -> NoReturn:
-        _refuse(self)
+        refuse(self)
 
     def __delitem__(self, index: SupportsIndex | slice) -> NoReturn:
-        _refuse(self)
+        refuse(self)
 
     def __iadd__(self, other: Iterable[T]) -> NoReturn:  # type: ignore[misc,override]
-        _refuse(self)
+        refuse(self)
 
     def __imul__(self, other: SupportsIndex) -> NoReturn:
-        _refuse(self)
+        refuse(self)
 
-    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    append = extend = insert = remove = pop = clear = sort = reverse = refuse
 
 
 class FrozenDict(dict[K, V]):
@@ -81,12 +81,12 @@ class FrozenDict(dict[K, V]):
         return type(self)(deepcopy(dict(self), memo))
 
     def __setitem__(self, key: K, value: V) -> NoReturn:
-        _refuse(self)
+        refuse(self)
 
     def __delitem__(self, key: K) -> NoReturn:
-        _refuse(self)
+        refuse(self)
 
     def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]
-        _refuse(self)
+        refuse(self)
 
-    update = setdefault = pop = popitem = clear = _refuse
+    update = setdefault = pop = popitem = clear = refuse

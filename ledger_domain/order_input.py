@@ -9,9 +9,9 @@ input always gets the same verdict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from ledger_domain import values
 from ledger_domain.errors import InvalidFillError
@@ -28,7 +28,14 @@ from ledger_domain.frozen import FrozenDict
 WEIGHT_TOLERANCE = Decimal("0.000001")
 """Strategy weights must sum to 1 within this; 1/3 three times (as floats) passes."""
 
-Reader = Callable[[str], Any]
+
+class Reader(Protocol):
+    """``read(name, default)``: a field of an order result, quote or plan, or ``default``."""
+
+    def __call__(self, key: str, default: Any = None, /) -> Any: ...
+
+
+ABSENT: Any = object()
 
 ORDER_RESULT_NAMES = ("symbol", "action", "shares", "price", "order_id", "success")
 _QUOTE_NAMINGS = (("bid_price", "ask_price"), ("bid", "ask"))
@@ -46,12 +53,12 @@ def reader(source: object, field: str, names: tuple[str, ...] = ()) -> Reader:
         mapping: Mapping[Any, Any] = source
         if names and not any(key in mapping for key in names):
             raise InvalidFillError(field, f"a mapping without any of {', '.join(names)}")
-        return mapping.get
+        return lambda key, default=None: mapping.get(key, default)
     if source is None or isinstance(source, _NOT_SOURCES):
         raise InvalidFillError(field, f"expected an object or mapping, got {type(source).__name__}")
     if names and not any(hasattr(source, key) for key in names):
         raise InvalidFillError(field, f"{type(source).__name__} has none of {', '.join(names)}")
-    return lambda key: getattr(source, key, None)
+    return lambda key, default=None: getattr(source, key, default)
 
 
 def unfilled_reason(order: Reader) -> str | None:
@@ -59,8 +66,8 @@ def unfilled_reason(order: Reader) -> str | None:
 
     Failed (``success`` False), no order id, no price, or nothing filled.
     """
-    success = order("success")
-    if success is not None and success is not True and success is not False:
+    success = order("success", ABSENT)
+    if success is not ABSENT and success is not True and success is not False:
         raise InvalidFillError("success", f"must be True or False, got {type(success).__name__}")
     if success is False:
         return "the order failed"
@@ -117,9 +124,8 @@ def quote_at(quote: object | None) -> Quote:
     if quote is None:
         return NO_QUOTE
     read = reader(quote, "quote_at_fill")
-    has = _presence(quote)
     for bid_name, ask_name in _QUOTE_NAMINGS:
-        if has(bid_name) or has(ask_name):
+        if read(bid_name, ABSENT) is not ABSENT or read(ask_name, ABSENT) is not ABSENT:
             break
     else:
         raise InvalidFillError(
@@ -136,12 +142,6 @@ def quote_at(quote: object | None) -> Quote:
         ask,
         None if quoted_at is None else values.utc_time(quoted_at, "quote_at_fill.timestamp"),
     )
-
-
-def _presence(source: object) -> Callable[[str], bool]:
-    if isinstance(source, Mapping):
-        return source.__contains__
-    return lambda key: hasattr(source, key)
 
 
 def _quote_side(value: object, field: str) -> Decimal | None:
@@ -187,9 +187,49 @@ def _weights_for(attribution: Mapping[Any, Any], symbol: str) -> object | None:
 
 
 def validated_weights(raw: Mapping[Any, Any], symbol: str) -> StrategyWeights:
-    """Each weight finite and > 0, names valid, the sum 1 within ``WEIGHT_TOLERANCE``."""
+    """Each weight finite and > 0, names valid, the sum 1 within ``WEIGHT_TOLERANCE``.
+
+    A plan repeats one attribution for every fill of a symbol, so accepted attributions
+    are remembered under a key that tells apart everything the verdict depends on (the
+    type and exact text of every name and weight: ``True`` is not ``1``, ``"0.60"`` is
+    not ``"0.6"``). Refusals are never remembered.
+    """
     if not raw:
         return NO_WEIGHTS
+    key = _weights_key(raw)
+    known = _ACCEPTED.get(key) if key is not None else None
+    if known is not None:
+        return known
+    weights = _checked_weights(raw, symbol)
+    if key is not None:
+        if len(_ACCEPTED) >= _ACCEPTED_MAX:
+            _ACCEPTED.clear()
+        _ACCEPTED[key] = weights
+    return weights
+
+
+_ACCEPTED: dict[tuple[Any, ...], StrategyWeights] = {}
+_ACCEPTED_MAX = 1024
+_KEYED_AS_IS = frozenset({str, int, float})
+
+
+def _weights_key(raw: Mapping[Any, Any]) -> tuple[Any, ...] | None:
+    """Exact identity of an attribution's content, or ``None`` if it cannot be keyed."""
+    key: list[Any] = []
+    for strategy, weight in raw.items():
+        kind = type(weight)
+        if type(strategy) is not str:
+            return None
+        if kind in _KEYED_AS_IS:
+            key.append((strategy, kind, weight))
+        elif kind is Decimal:
+            key.append((strategy, kind, str(weight)))
+        else:
+            return None
+    return tuple(key)
+
+
+def _checked_weights(raw: Mapping[Any, Any], symbol: str) -> StrategyWeights:
     field = f"strategy_attribution.{symbol}"
     weights = FrozenDict(
         {
