@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,7 +22,6 @@ from ledger_domain.aggregate import Ledger, ledger_uuid, replay
 from ledger_domain.application import LedgerApplication
 from ledger_domain.errors import InvalidFillError
 from ledger_domain.fill import Fill, FillToRecord
-from ledger_domain.frozen import FrozenList
 from ledger_domain.models import TradeLedger, TradeLedgerEntry
 from ledger_domain.values import identifier, utc_time
 
@@ -99,6 +99,12 @@ class TradeLedgerService:
 
     def get_ledger(self) -> TradeLedger:
         """The run's ledger: entries in recording order, totals included."""
+        view = self._view  # immutable; replaced, never changed, so read without the lock
+        if view is not None:
+            # Nothing new since the last read: let a recording thread have the interpreter
+            # (a reader polling in a loop would otherwise take half of it from writers).
+            time.sleep(0)
+            return view
         with self._lock:
             view = self._view
             if view is None:
@@ -219,9 +225,8 @@ class TradeLedgerService:
                 return entry
             return self._entries[order_id]
 
-    def _current_entries(self) -> FrozenList[TradeLedgerEntry]:
-        with self._lock:
-            return FrozenList(self._entries.values())
+    def _current_entries(self) -> list[TradeLedgerEntry]:
+        return self.get_ledger().entries
 
     def _store(self) -> None:
         """Append pending events, then tell subscribers; on failure memory follows storage."""

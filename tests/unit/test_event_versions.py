@@ -1,0 +1,69 @@
+"""Stored history outlives the code: version 1 fills read back in today's vocabulary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from ledger_domain import (
+    InvalidFillError,
+    Ledger,
+    Side,
+    TradeLedgerService,
+    from_record,
+    replay_ledger,
+    to_record,
+)
+from tests.builders import order, plan, quote
+
+QUOTED = datetime(2024, 1, 15, 14, 30, 51, tzinfo=UTC)
+
+
+def _as_version_1(record: dict[str, object]) -> dict[str, object]:
+    """The record as the first release wrote it (``direction``/``quote_time``/``fill_time``)."""
+    names = {"side": "direction", "quoted_at": "quote_time", "filled_at": "fill_time"}
+    old = {names.get(key, key): value for key, value in record.items()}
+    old["version"] = 1
+    return old
+
+
+def test_a_version_1_record_upcasts_to_the_current_event() -> None:
+    service = TradeLedgerService("c")
+    service.record_filled_order(
+        order(), "c", plan({"AAPL": {"m": "0.6", "n": "0.4"}}), quote(timestamp=QUOTED)
+    )
+    service.close()
+    events = service.events()
+    records = [to_record(e) for e in events]
+    assert records[1]["version"] == 2
+    old = [records[0], _as_version_1(records[1]), records[2]]
+    assert "direction" in old[1]
+    assert "side" not in old[1]
+    upcast = [from_record(r) for r in old]
+    assert [vars(e) for e in upcast] == [vars(e) for e in events]
+    fill = upcast[1]
+    assert isinstance(fill, Ledger.FillRecorded)
+    assert fill.side is Side.BUY
+    assert fill.quoted_at == QUOTED
+    assert replay_ledger(upcast) == service.get_ledger()
+
+
+def test_a_version_1_record_with_a_bad_side_is_refused() -> None:
+    service = TradeLedgerService("c")
+    service.record_filled_order(order(), "c")
+    old = _as_version_1(to_record(service.events()[1]))
+    old["direction"] = "HOLD"
+    with pytest.raises(ValueError, match="HOLD"):
+        from_record(old)
+
+
+def test_record_execution_refuses_what_is_not_a_fill() -> None:
+    service = TradeLedgerService("c")
+    for unfilled in (order(success=False), order(price=None), order(shares=Decimal(0))):
+        with pytest.raises(InvalidFillError) as refused:
+            service.record_execution(unfilled, "c", execution_id="e1")
+        assert refused.value.field == "order_result"
+    assert service.total_entries == 0
+    assert len(service.events()) == 1
