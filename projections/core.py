@@ -24,6 +24,8 @@ ResultT = TypeVar("ResultT")
 ResultT_co = TypeVar("ResultT_co", covariant=True)
 
 Share = tuple[str | None, Decimal, Decimal, Decimal]
+Shares = tuple[Share, ...]
+FillEvent = Ledger.FillRecorded
 """(strategy or ``None`` for unattributed, quantity, notional, weight adjustment)."""
 
 
@@ -179,13 +181,7 @@ class FillProjection(ABC, Generic[ResultT]):
             self._fold(fill, value, new_order, shares_of(fill, value) if self.uses_shares else ())
 
     @abstractmethod
-    def _fold(
-        self,
-        fill: Ledger.FillRecorded,
-        value: Decimal,
-        new_order: bool,
-        shares: tuple[Share, ...],
-    ) -> None:
+    def _fold(self, fill: FillEvent, value: Decimal, new_order: bool, shares: Shares) -> None:
         """Fold one admitted fill (inside ``wide()``): its exact value (quantity x price),
         whether it is its order's first execution, and its strategy shares."""
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ledger_domain import Ledger, Side
 from projections.arithmetic import ZERO, add, multiply, negate, ratio, subtract
-from projections.core import FillProjection, Share, strategy_order
+from projections.core import FillEvent, FillProjection, Shares, strategy_order
 
 LONG = 1
 SHORT = -1
@@ -239,13 +239,7 @@ class StrategyPnL(FillProjection[PnLReport]):
         super().__init__()
         self._positions: dict[tuple[str | None, str], _Position] = {}
 
-    def _fold(
-        self,
-        fill: Ledger.FillRecorded,
-        value: Decimal,
-        new_order: bool,
-        shares: tuple[Share, ...],
-    ) -> None:
+    def _fold(self, fill: FillEvent, value: Decimal, new_order: bool, shares: Shares) -> None:
         positions = self._positions
         symbol = fill.symbol
         buying = fill.side is Side.BUY

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ledger_domain import Ledger, Side
 from projections.arithmetic import BPS, RATIO, TWO, ZERO, add, multiply, ratio, wide
-from projections.core import Fill, FillProjection, Share, strategy_order
+from projections.core import Fill, FillEvent, FillProjection, Shares, strategy_order
 
 
 def _metrics(fill: Ledger.FillRecorded) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
@@ -207,13 +207,7 @@ class ExecutionQuality(FillProjection[QualityReport]):
         self._symbols: dict[str, _Quality] = {}
         self._strategies: dict[str | None, _Quality] = {}
 
-    def _fold(
-        self,
-        fill: Ledger.FillRecorded,
-        value: Decimal,
-        new_order: bool,
-        shares: tuple[Share, ...],
-    ) -> None:
+    def _fold(self, fill: FillEvent, value: Decimal, new_order: bool, shares: Shares) -> None:
         symbol = self._symbols.get(fill.symbol)
         if symbol is None:
             symbol = self._symbols[fill.symbol] = _Quality()

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger_domain import Ledger, Side
+from ledger_domain import Side
 from projections.arithmetic import ZERO, add, subtract
-from projections.core import FillProjection, Share, strategy_order
+from projections.core import FillEvent, FillProjection, Shares, strategy_order
 
 
 class StrategyRow(BaseModel):
@@ -110,13 +110,7 @@ class ByStrategy(FillProjection[StrategyReport]):
         super().__init__()
         self._rows: dict[str | None, _Attributed] = {}
 
-    def _fold(
-        self,
-        fill: Ledger.FillRecorded,
-        value: Decimal,
-        new_order: bool,
-        shares: tuple[Share, ...],
-    ) -> None:
+    def _fold(self, fill: FillEvent, value: Decimal, new_order: bool, shares: Shares) -> None:
         buying = fill.side is Side.BUY
         rows = self._rows
         for name, quantity, notional, adjustment in shares:

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger_domain import Ledger, Side
+from ledger_domain import Side
 from projections.arithmetic import ZERO, ratio
-from projections.core import FillProjection, Share
+from projections.core import FillEvent, FillProjection, Shares
 
 
 class SymbolRow(BaseModel):
@@ -68,13 +68,7 @@ class BySymbol(FillProjection[SymbolReport]):
         self._buys: dict[str, _Flow] = {}
         self._sells: dict[str, _Flow] = {}
 
-    def _fold(
-        self,
-        fill: Ledger.FillRecorded,
-        value: Decimal,
-        new_order: bool,
-        shares: tuple[Share, ...],
-    ) -> None:
+    def _fold(self, fill: FillEvent, value: Decimal, new_order: bool, shares: Shares) -> None:
         rows = self._buys if fill.side is Side.BUY else self._sells
         row = rows.get(fill.symbol)
         if row is None:

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger_domain import Ledger, Side
+from ledger_domain import Side
 from projections.arithmetic import ZERO, add, subtract
-from projections.core import FillProjection, Share
+from projections.core import FillEvent, FillProjection, Shares
 
 
 class TotalsReport(BaseModel):
@@ -54,13 +54,7 @@ class Totals(FillProjection[TotalsReport]):
         self._buy_executions = 0
         self._sell_executions = 0
 
-    def _fold(
-        self,
-        fill: Ledger.FillRecorded,
-        value: Decimal,
-        new_order: bool,
-        shares: tuple[Share, ...],
-    ) -> None:
+    def _fold(self, fill: FillEvent, value: Decimal, new_order: bool, shares: Shares) -> None:
         if fill.side is Side.BUY:
             self._buy_value += value
             self._buy_executions += 1

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from ledger_domain import Ledger
-from projections.core import FillProjection, Share
+from projections.core import FillEvent, FillProjection, Shares
 from projections.pnl import PnLReport, StrategyPnL
 from projections.quality import ExecutionQuality, QualityReport
 from projections.strategies import ByStrategy, StrategyReport
@@ -51,13 +50,7 @@ class LedgerViews(FillProjection[LedgerReport]):
             self.strategy_pnl._fold,
         )
 
-    def _fold(
-        self,
-        fill: Ledger.FillRecorded,
-        value: Decimal,
-        new_order: bool,
-        shares: tuple[Share, ...],
-    ) -> None:
+    def _fold(self, fill: FillEvent, value: Decimal, new_order: bool, shares: Shares) -> None:
         for fold in self._folds:
             fold(fill, value, new_order, shares)
 
