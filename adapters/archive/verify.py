@@ -37,11 +37,11 @@ from adapters.archive.document import (
     FORMAT_VERSION,
     GENESIS_HASH,
     HASH_ALGORITHM,
-    LEGACY_FORMAT_VERSION,
     SNAPSHOT_FIELDS,
     ArchiveReadError,
     chain_hash,
     format_version,
+    is_original_format,
     parse_document,
 )
 from ledger_domain import InvalidEventStreamError, TradeLedger, from_record, replay
@@ -124,7 +124,7 @@ def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
     raw_events = document.get("events")
     events = raw_events if isinstance(raw_events, list) else []
 
-    if version == LEGACY_FORMAT_VERSION and raw_events is None:
+    if is_original_format(document):
         _check_totals(document, entries, failures)
         chained = [name for name in ("head_hash", "hash_algorithm") if name in document]
         if chained:
