@@ -176,6 +176,8 @@ def _lenient_loads(key: str, body: bytes, *, exact: bool = False) -> Any:
         text = body.strip()
         hint = " (truncated?)" if text.startswith(b"{") and not text.endswith(b"}") else ""
         raise ArchiveReadError(key, f"not valid JSON{hint}: {error}") from error
+    except (ValueError, RecursionError) as error:  # an integer of >4300 digits, deep nesting
+        raise ArchiveReadError(key, f"JSON beyond what can be read: {error}") from error
 
 
 def format_version(document: Mapping[str, Any]) -> int:
@@ -226,8 +228,11 @@ def decode_run(key: str, body: bytes) -> ArchivedRun:
         raise ArchiveReadError(key, f"unknown format_version {document.get('format_version')!r}")
     try:
         ledger = TradeLedger.model_validate(document)
+        _ = ledger.total_buy_value, ledger.total_sell_value  # computed: fail here, not later
     except ValidationError as error:
         raise ArchiveReadError(key, f"snapshot does not match TradeLedger: {error}") from error
+    except ArithmeticError as error:  # the exact context traps what it cannot hold
+        raise ArchiveReadError(key, f"amounts the ledger cannot hold exactly: {error!r}") from error
     raw_events = document.get("events", [])
     if not isinstance(raw_events, list):
         raise ArchiveReadError(key, "events is not a list")

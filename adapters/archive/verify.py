@@ -353,7 +353,8 @@ def _check_totals(document: Mapping[str, Any], entries: list[Any], failures: lis
             direction = entry.get("direction")
             if direction in sums:
                 sums[direction] = EXACT.add(sums[direction], amount)
-    except (KeyError, TypeError, ValueError, InvalidOperation) as error:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        # ArithmeticError: what the exact context traps (Inexact, Overflow, InvalidOperation).
         problems.append(f"entries cannot be summed: {error!r}")
     else:
         for name, direction in (("total_buy_value", "BUY"), ("total_sell_value", "SELL")):

@@ -208,3 +208,50 @@ def test_numbers_in_a_current_format_snapshot_are_still_refused() -> None:
     assert verdict.status == "invalid"
     assert "snapshot" in verdict.failed_checks
     assert "entries[0].fill_price" in " ".join(f.message for f in verdict.failures)
+
+
+@pytest.mark.parametrize(
+    ("amount", "trap"),
+    [
+        ("1E+999999", "Overflow"),  # beyond the exact context's exponents
+        ("1." + "1" * 150, "Inexact"),  # a product of more than 200 digits
+    ],
+)
+def test_amounts_the_ledger_cannot_hold_are_reported_not_raised(amount: str, trap: str) -> None:
+    document = legacy_document([("BUY", Decimal(amount), Decimal(amount))], with_totals=False)
+    document["total_buy_value"] = Decimal(1)
+    body = numbers_json(document)
+    verdict = verify_document("legacy.json", body)
+    assert verdict.status == "invalid"
+    assert verdict.failed_checks == ["totals"]
+    assert trap in verdict.failures[0].message
+    with pytest.raises(ArchiveReadError, match="cannot hold exactly"):
+        decode_run("legacy.json", body)
+
+
+def test_totals_the_ledger_cannot_hold_are_a_read_error() -> None:
+    """Each value fits; their sum needs 301 digits, so the computed total cannot be formed."""
+    document = legacy_document(
+        [("BUY", Decimal("1E+150"), Decimal(1)), ("BUY", Decimal("1E-150"), Decimal(1))],
+        with_totals=False,
+    )
+    with pytest.raises(ArchiveReadError, match="cannot hold exactly"):
+        decode_run("legacy.json", numbers_json(document))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"ledger_id": "x", "created_at": "2024-01-15T00:00:00Z", "total_entries": '
+        + b"1" * 5000
+        + b"}",
+        b'{"ledger_id": "x", "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ],
+    ids=["5000-digit integer", "nested 100000 deep"],
+)
+def test_json_beyond_the_parser_is_unreadable_not_raised(body: bytes) -> None:
+    verdict = verify_document("odd.json", body)
+    assert verdict.status == "unreadable"
+    assert "odd.json" in verdict.failures[0].message
+    with pytest.raises(ArchiveReadError, match="beyond what can be read"):
+        decode_run("odd.json", body)
