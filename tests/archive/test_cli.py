@@ -276,6 +276,7 @@ def test_an_existing_empty_archive_has_no_runs(command: str, tmp_path: Path) -> 
 
 def test_push_outbox(tmp_path: Path) -> None:
     archive = LocalDirectoryArchive(tmp_path / "archive", outbox=Outbox(tmp_path / "outbox"))
+    archive.directory.mkdir()
     events = closed_run(2)
     assert archive.outbox is not None
     archive.outbox.put(archive.key_for(events), encode_run(events).body)
@@ -283,6 +284,29 @@ def test_push_outbox(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert [o["status"] for o in json.loads(result.stdout)] == ["written"]
     assert archive.verify(archive.key_for(events)).ok
+
+
+def test_push_outbox_never_creates_a_missing_archive_directory(tmp_path: Path) -> None:
+    """The documents stay in the outbox and the push fails (exit 1) naming the directory."""
+    missing = tmp_path / "mistyped"
+    empty = run("push-outbox", "-a", str(missing))
+    assert empty.exit_code == 0, empty.output  # nothing waits: nothing to push, nothing made
+    assert "0 document(s) handled" in empty.stdout
+    outbox = Outbox(tmp_path / "outbox")  # the clean_env fixture's TRADE_LEDGER__OUTBOX_DIRECTORY
+    events = closed_run(2)
+    key = LocalDirectoryArchive(missing).key_for(events)
+    outbox.put(key, encode_run(events).body)
+    result = run("push-outbox", "-a", str(missing))
+    assert result.exit_code == 1, result.output
+    assert "outboxed" in result.stdout
+    assert "does not exist" in " ".join(result.stdout.split())
+    assert not missing.exists()
+    assert outbox.count() == 1
+    as_json = run("push-outbox", "-a", str(missing), "--json")
+    assert as_json.exit_code == 1
+    (outcome,) = json.loads(as_json.stdout)
+    assert (outcome["status"], outcome["key"]) == ("outboxed", key)
+    assert str(missing) in outcome["error"]
 
 
 @pytest.mark.moto
