@@ -17,7 +17,8 @@ Checks (the ``check`` name of a ``Failure``):
 - ``snapshot``: a snapshot field differs from what the events replay to.
 - ``totals``: ``total_entries`` / ``total_buy_value`` / ``total_sell_value`` differ from
   the stored entries, or the entries cannot be summed exactly.
-- ``unreadable``: not JSON, truncated, not an object (the key is named).
+- ``unreadable``: not JSON, truncated, not an object, or beyond what the parser reads
+  (an integer of thousands of digits, nesting thousands deep); the key is named.
 
 A document in the original service's format (snapshot only, no ``events``) has nothing to
 verify against: it is ``unverifiable`` (readable, nothing to prove it), unless it does not
@@ -118,7 +119,7 @@ def verify_document(key: str, body: bytes) -> RunVerification:
 
 
 def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
-    """Verify an already parsed document."""
+    """Verify a document parsed by ``parse_document`` (original-format numbers as Decimals)."""
     failures: list[Failure] = []
     version = format_version(document)
     raw_entries = document.get("entries")
