@@ -22,6 +22,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -143,18 +144,31 @@ def encode_run(events: Sequence[Any]) -> EncodedRun:
 
 
 def parse_document(key: str, body: bytes) -> dict[str, Any]:
-    """The JSON object of a stored document; ``ArchiveReadError`` naming the key otherwise."""
+    """The JSON object of a stored document; ``ArchiveReadError`` naming the key otherwise.
+
+    orjson reads JSON numbers as floats. The current format has none (its Decimals are
+    strings, and a number there stays a float for the checks to refuse), but the original
+    format's amounts may be numbers, and ``400.1`` must stay ``Decimal('400.1')``: those
+    documents alone are parsed again, exactly, from the same bytes.
+    """
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         document = _lenient_loads(key, body)  # what orjson refuses, json may read (NaN, big ints)
     if not isinstance(document, dict):
         raise ArchiveReadError(key, f"expected a JSON object, got {type(document).__name__}")
+    if is_original_format(document):
+        del document  # the float copy is not kept alive while the exact one is built
+        exact: dict[str, Any] = _lenient_loads(key, body, exact=True)
+        return exact
     return document
 
 
-def _lenient_loads(key: str, body: bytes) -> Any:
+def _lenient_loads(key: str, body: bytes, *, exact: bool = False) -> Any:
+    """``json.loads``; with ``exact``, every non-integer number is the Decimal of its text."""
     try:
+        if exact:
+            return json.loads(body, parse_float=Decimal, parse_constant=Decimal)
         return json.loads(body)
     except UnicodeDecodeError as error:
         raise ArchiveReadError(key, f"not UTF-8 text: {error}") from error
@@ -162,12 +176,19 @@ def _lenient_loads(key: str, body: bytes) -> Any:
         text = body.strip()
         hint = " (truncated?)" if text.startswith(b"{") and not text.endswith(b"}") else ""
         raise ArchiveReadError(key, f"not valid JSON{hint}: {error}") from error
+    except (ValueError, RecursionError) as error:  # an integer of >4300 digits, deep nesting
+        raise ArchiveReadError(key, f"JSON beyond what can be read: {error}") from error
 
 
 def format_version(document: Mapping[str, Any]) -> int:
     """The document's format: ``LEGACY_FORMAT_VERSION`` for the original snapshot-only files."""
     version = document.get("format_version", LEGACY_FORMAT_VERSION)
     return version if isinstance(version, int) else -1
+
+
+def is_original_format(document: Mapping[str, Any]) -> bool:
+    """A snapshot-only document of the original service: format 1 and no event stream."""
+    return format_version(document) == LEGACY_FORMAT_VERSION and document.get("events") is None
 
 
 @dataclass(frozen=True)
@@ -207,8 +228,11 @@ def decode_run(key: str, body: bytes) -> ArchivedRun:
         raise ArchiveReadError(key, f"unknown format_version {document.get('format_version')!r}")
     try:
         ledger = TradeLedger.model_validate(document)
+        _ = ledger.total_buy_value, ledger.total_sell_value  # computed: fail here, not later
     except ValidationError as error:
         raise ArchiveReadError(key, f"snapshot does not match TradeLedger: {error}") from error
+    except ArithmeticError as error:  # the exact context traps what it cannot hold
+        raise ArchiveReadError(key, f"amounts the ledger cannot hold exactly: {error!r}") from error
     raw_events = document.get("events", [])
     if not isinstance(raw_events, list):
         raise ArchiveReadError(key, "events is not a list")

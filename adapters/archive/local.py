@@ -17,6 +17,7 @@ from adapters.archive.document import ArchiveReadError
 from adapters.archive.files import UnsafeKeyError, safe_path, write_atomic
 from adapters.archive.keys import RunRef, parse_key
 from adapters.archive.outbox import Outbox
+from adapters.archive.port import WriteOutcome
 
 
 class LocalDirectoryArchive(Archive):
@@ -43,6 +44,24 @@ class LocalDirectoryArchive(Archive):
     def path(self, key: str) -> Path:
         """The file of one key (``UnsafeKeyError`` for a key that would leave the folder)."""
         return safe_path(self.directory, key)
+
+    def push_outbox(self) -> list[WriteOutcome]:
+        """Push into an existing archive directory only; a missing one is never created here.
+
+        Waiting documents belong to an archive that already exists: pushing them into a
+        directory that is not there (a mistyped ``--archive``, an unmounted volume) would
+        take them out of the outbox into a new, wrong archive. They stay, and one
+        ``outboxed`` outcome says why (the push stops, as when a store is down).
+        """
+        problem = _not_an_archive(self.directory)
+        if problem is None or self.outbox is None:
+            return super().push_outbox()
+        waiting = next(iter(self.outbox.pending()), None)
+        if waiting is None:
+            return []
+        key, path = waiting
+        message = f"{problem}: not pushed, the documents stay in the outbox"
+        return [WriteOutcome("outboxed", key, str(path), error=message)]
 
     def _put_new(self, key: str, body: bytes) -> None:
         try:
@@ -89,6 +108,15 @@ class LocalDirectoryArchive(Archive):
             ref = parse_key(self.prefix, key)
             if ref is not None:
                 yield replace(ref, size=entry.stat().st_size)
+
+
+def _not_an_archive(directory: Path) -> str | None:
+    """Why ``directory`` cannot take pushed documents, or ``None`` if it can."""
+    if directory.is_dir():
+        return None
+    if directory.exists():
+        return f"archive location {str(directory)!r} is not a directory"
+    return f"archive directory {str(directory)!r} does not exist (create it if it is the archive)"
 
 
 def _subfolders(folder: Path, width: int) -> list[str]:

@@ -3,8 +3,9 @@
 Checks (the ``check`` name of a ``Failure``):
 
 - ``format``: the document is not an archive document this code knows: unknown version, no
-  events, a ``hash_algorithm`` other than ``sha256``, or a document claiming the original
-  format (no events) while carrying ``head_hash``/``hash_algorithm`` (events stripped).
+  events, no ``entries`` list, a ``hash_algorithm`` other than ``sha256``, a document
+  claiming the original format (no events) while carrying ``head_hash``/``hash_algorithm``
+  (events stripped), or an original-format snapshot that does not read as a TradeLedger.
 - ``hash_chain``: an event's hash does not cover the previous hash and its own content
   (an event edited, removed, inserted or reordered), or an event has no hash.
 - ``head_hash``: the document's head hash is not the last event's hash.
@@ -15,12 +16,15 @@ Checks (the ``check`` name of a ``Failure``):
   stream cut short, even with its head hash and snapshot adjusted to match, is refused).
 - ``snapshot``: a snapshot field differs from what the events replay to.
 - ``totals``: ``total_entries`` / ``total_buy_value`` / ``total_sell_value`` differ from
-  the stored entries.
-- ``unreadable``: not JSON, truncated, not an object (the key is named).
+  the stored entries, or the entries cannot be summed exactly.
+- ``unreadable``: not JSON, truncated, not an object, or beyond what the parser reads
+  (an integer of thousands of digits, nesting thousands deep); the key is named.
 
 A document in the original service's format (snapshot only, no ``events``) has nothing to
-verify against: it is ``unverifiable`` (its totals are still checked when present), unless
-it carries the hash chain's ``head_hash``/``hash_algorithm``, which makes it ``invalid``.
+verify against: it is ``unverifiable`` (readable, nothing to prove it), unless it does not
+read as a TradeLedger, its totals (where present) differ from its entries, or it carries
+the hash chain's ``head_hash``/``hash_algorithm``: then it is ``invalid``. Its JSON numbers
+are read exactly (see ``parse_document``).
 """
 
 from __future__ import annotations
@@ -32,16 +36,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 import orjson
+from pydantic import ValidationError
 
 from adapters.archive.document import (
     FORMAT_VERSION,
     GENESIS_HASH,
     HASH_ALGORITHM,
-    LEGACY_FORMAT_VERSION,
     SNAPSHOT_FIELDS,
     ArchiveReadError,
     chain_hash,
     format_version,
+    is_original_format,
     parse_document,
 )
 from ledger_domain import InvalidEventStreamError, TradeLedger, from_record, replay
@@ -114,7 +119,7 @@ def verify_document(key: str, body: bytes) -> RunVerification:
 
 
 def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
-    """Verify an already parsed document."""
+    """Verify a document parsed by ``parse_document`` (original-format numbers as Decimals)."""
     failures: list[Failure] = []
     version = format_version(document)
     raw_entries = document.get("entries")
@@ -124,7 +129,8 @@ def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
     raw_events = document.get("events")
     events = raw_events if isinstance(raw_events, list) else []
 
-    if version == LEGACY_FORMAT_VERSION and raw_events is None:
+    if is_original_format(document):
+        _check_readable(document, failures)
         _check_totals(document, entries, failures)
         chained = [name for name in ("head_hash", "hash_algorithm") if name in document]
         if chained:
@@ -333,6 +339,22 @@ def _entry_differences(
                 )
 
 
+def _check_readable(document: Mapping[str, Any], failures: list[Failure]) -> None:
+    """Unverifiable means readable: an original-format snapshot must read as a TradeLedger."""
+    try:
+        TradeLedger.model_validate(document)
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        ]
+        failures.append(
+            Failure("format", "snapshot does not match TradeLedger: " + _join(problems))
+        )
+    except ArithmeticError:
+        pass  # amounts the exact context cannot hold: the totals check names them
+
+
 def _check_totals(document: Mapping[str, Any], entries: list[Any], failures: list[Failure]) -> None:
     """Stored totals against the stored entries (skipped where a total is absent)."""
     problems: list[str] = []
@@ -353,7 +375,8 @@ def _check_totals(document: Mapping[str, Any], entries: list[Any], failures: lis
             direction = entry.get("direction")
             if direction in sums:
                 sums[direction] = EXACT.add(sums[direction], amount)
-    except (KeyError, TypeError, ValueError, InvalidOperation) as error:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        # ArithmeticError: what the exact context traps (Inexact, Overflow, InvalidOperation).
         problems.append(f"entries cannot be summed: {error!r}")
     else:
         for name, direction in (("total_buy_value", "BUY"), ("total_sell_value", "SELL")):

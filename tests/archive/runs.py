@@ -42,6 +42,71 @@ LEGACY: dict[str, Any] = {
     ],
 }
 
+# The same kind of document with its amounts as JSON numbers, none of which a float holds
+# exactly (400.1 as a float is 400.1000000000000227...; 1234567.8912345678901 has more
+# digits than a float keeps at all). Decimals here are written as numbers.
+LEGACY_NUMBERS: dict[str, Any] = {
+    "ledger_id": "abc123",
+    "created_at": "2024-01-15T14:30:52+00:00",
+    "entries": [
+        {
+            "order_id": "o-1",
+            "symbol": "AAPL",
+            "direction": "BUY",
+            "filled_qty": 10,
+            "fill_price": Decimal("400.1"),
+            "bid_at_fill": Decimal("400.05"),
+            "ask_at_fill": Decimal("400.15"),
+            "fill_timestamp": "2024-01-15T14:30:53+00:00",
+            "order_type": "MARKET",
+            "strategy_names": ["momentum_strategy", "mean_reversion_strategy"],
+            "strategy_weights": {
+                "momentum_strategy": Decimal("0.3"),
+                "mean_reversion_strategy": Decimal("0.7"),
+            },
+        },
+        {
+            "order_id": "o-2",
+            "symbol": "MSFT",
+            "direction": "BUY",
+            "filled_qty": Decimal("0.3"),
+            "fill_price": Decimal("1234567.8912345678901"),
+            "fill_timestamp": "2024-01-15T14:30:54+00:00",
+            "order_type": "LIMIT",
+            "strategy_names": [],
+        },
+        {
+            "order_id": "o-3",
+            "symbol": "NVDA",
+            "direction": "SELL",
+            "filled_qty": 3,
+            "fill_price": Decimal("0.1"),
+            "fill_timestamp": "2024-01-15T14:30:55+00:00",
+            "order_type": "MARKET",
+            "strategy_names": [],
+        },
+    ],
+    "total_entries": 3,
+    "total_buy_value": Decimal("374371.36737037036703"),  # 4001.0 + 370370.36737037036703
+    "total_sell_value": Decimal("0.3"),
+}
+
+
+def numbers_json(value: Any) -> bytes:
+    """JSON in which every ``Decimal`` is a JSON number written as its own text."""
+    return _numbers_text(value).encode("utf-8")
+
+
+def _numbers_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        items = (f"{json.dumps(key)}:{_numbers_text(item)}" for key, item in value.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_numbers_text(item) for item in value) + "]"
+    return json.dumps(value)
+
 
 def plan(correlation_id: str) -> RebalancePlan:
     return RebalancePlan(

@@ -208,6 +208,8 @@ def test_outbox_document_is_pushed_once(archive: Archive, tmp_path: Path) -> Non
     encoded = encode_run(events)
     outbox = archive.outbox
     assert outbox is not None
+    if isinstance(archive, LocalDirectoryArchive):
+        archive.directory.mkdir()  # pushing never creates the archive (see below)
     key = archive.key_for(events)
     outbox.put(key, encoded.body)
     assert outbox.count() == 1
@@ -220,6 +222,37 @@ def test_outbox_document_is_pushed_once(archive: Archive, tmp_path: Path) -> Non
     assert [o.status for o in archive.push_outbox()] == ["already_archived"]
     assert archive.push_outbox() == []
     assert [r.key for r in archive.list_runs(date(2024, 1, 15))] == [key]
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"), [("missing", "does not exist"), ("file", "is not a directory")]
+)
+def test_pushing_into_a_local_directory_that_is_not_there_keeps_the_documents(
+    tmp_path: Path, kind: str, reason: str
+) -> None:
+    """A mistyped or unmounted archive directory is never created by a push."""
+    directory = tmp_path / "archive"
+    if kind == "file":
+        directory.write_text("not an archive")
+    archive = LocalDirectoryArchive(directory, outbox=Outbox(tmp_path / "outbox"))
+    assert archive.outbox is not None
+    assert archive.push_outbox() == []  # nothing waiting: nothing to say
+    runs = [closed_run(2, correlation_id=f"c{n}") for n in range(2)]
+    for events in runs:
+        archive.outbox.put(archive.key_for(events), encode_run(events).body)
+    (outcome,) = archive.push_outbox()
+    assert outcome.status == "outboxed"
+    assert outcome.error is not None
+    assert reason in outcome.error
+    assert str(directory) in outcome.error
+    assert archive.outbox.count() == 2
+    assert directory.is_file() if kind == "file" else not directory.exists()
+    if kind == "file":
+        directory.unlink()
+    directory.mkdir()
+    assert [o.status for o in archive.push_outbox()] == ["written", "written"]
+    assert archive.outbox.count() == 0
+    assert all(archive.verify(archive.key_for(events)).ok for events in runs)
 
 
 def test_local_archive_refuses_keys_that_leave_its_folder(tmp_path: Path) -> None:

@@ -16,7 +16,15 @@ from adapters.archive import LocalDirectoryArchive, Outbox, S3Archive, encode_ru
 from adapters.cli import app
 from ledger_domain import OrderResult, TradeLedgerService
 from tests.archive.conftest import MotoServer
-from tests.archive.runs import CREATED, LEGACY, LEGACY_KEY, closed_run, edit
+from tests.archive.runs import (
+    CREATED,
+    LEGACY,
+    LEGACY_KEY,
+    LEGACY_NUMBERS,
+    closed_run,
+    edit,
+    numbers_json,
+)
 from tests.archive.test_tamper import change_fill_price
 
 runner = CliRunner()
@@ -167,6 +175,58 @@ def test_unverifiable_fails_unless_allowed(tmp_path: Path) -> None:
     assert allowed.exit_code == 0, allowed.output
 
 
+def legacy_numbers_archive(tmp_path: Path, **changes: Any) -> LocalDirectoryArchive:
+    """A local archive holding one original-format document with JSON-number amounts."""
+    archive = LocalDirectoryArchive(tmp_path / "archive")
+    archive.path(LEGACY_KEY).parent.mkdir(parents=True)
+    archive.path(LEGACY_KEY).write_bytes(numbers_json({**LEGACY_NUMBERS, **changes}))
+    return archive
+
+
+def test_verify_legacy_numbers_is_unverifiable_not_invalid(tmp_path: Path) -> None:
+    archive = legacy_numbers_archive(tmp_path)
+    strict = run("verify", "-a", str(archive.directory), "--key", LEGACY_KEY, "--json")
+    assert strict.exit_code == 1
+    report = json.loads(strict.stdout)
+    assert report["counts"] == {"valid": 0, "invalid": 0, "unverifiable": 1, "unreadable": 0}
+    assert report["runs"][0]["failures"] == []
+    allowed = run(
+        "verify", "-a", str(archive.directory), "--key", LEGACY_KEY, "--allow-unverifiable"
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "0 valid, 0 invalid, 1 unverifiable, 0 unreadable" in allowed.stdout
+
+
+def test_verify_legacy_numbers_with_a_wrong_total_is_invalid(tmp_path: Path) -> None:
+    archive = legacy_numbers_archive(tmp_path, total_buy_value=Decimal("374371.36737037036704"))
+    result = run(
+        "verify", "-a", str(archive.directory), "--key", LEGACY_KEY, "--allow-unverifiable"
+    )
+    assert result.exit_code == 1
+    assert "0 valid, 1 invalid, 0 unverifiable, 0 unreadable" in result.stdout
+    assert "totals" in result.stdout
+
+
+def test_show_legacy_numbers_exactly(tmp_path: Path) -> None:
+    archive = legacy_numbers_archive(tmp_path)
+    result = run("show", "-a", str(archive.directory), "--key", LEGACY_KEY, "--json")
+    assert result.exit_code == 0, result.output
+    ledger = json.loads(result.stdout)[0]["ledger"]
+    first, second, _ = ledger["entries"]
+    assert (first["fill_price"], first["bid_at_fill"]) == ("400.1", "400.05")
+    assert first["strategy_weights"] == {
+        "momentum_strategy": "0.3",
+        "mean_reversion_strategy": "0.7",
+    }
+    assert second["fill_price"] == "1234567.8912345678901"
+    assert second["trade_value"] == "370370.36737037036703"
+    totals = (ledger["total_buy_value"], ledger["total_sell_value"])
+    assert totals == ("374371.36737037036703", "0.3")
+    table = run("show", "-a", str(archive.directory), "--date", "2024-01-15")
+    assert table.exit_code == 0, table.output
+    assert "buy 374371.36737037036703  sell 0.3" in table.stdout
+
+
 def test_verify_missing_key_is_unreadable(tmp_path: Path) -> None:
     result = run("verify", "-a", str(tmp_path), "--key", "trade-ledgers/2024/01/15/x.json")
     assert result.exit_code == 1
@@ -216,6 +276,7 @@ def test_an_existing_empty_archive_has_no_runs(command: str, tmp_path: Path) -> 
 
 def test_push_outbox(tmp_path: Path) -> None:
     archive = LocalDirectoryArchive(tmp_path / "archive", outbox=Outbox(tmp_path / "outbox"))
+    archive.directory.mkdir()
     events = closed_run(2)
     assert archive.outbox is not None
     archive.outbox.put(archive.key_for(events), encode_run(events).body)
@@ -223,6 +284,29 @@ def test_push_outbox(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert [o["status"] for o in json.loads(result.stdout)] == ["written"]
     assert archive.verify(archive.key_for(events)).ok
+
+
+def test_push_outbox_never_creates_a_missing_archive_directory(tmp_path: Path) -> None:
+    """The documents stay in the outbox and the push fails (exit 1) naming the directory."""
+    missing = tmp_path / "mistyped"
+    empty = run("push-outbox", "-a", str(missing))
+    assert empty.exit_code == 0, empty.output  # nothing waits: nothing to push, nothing made
+    assert "0 document(s) handled" in empty.stdout
+    outbox = Outbox(tmp_path / "outbox")  # the clean_env fixture's TRADE_LEDGER__OUTBOX_DIRECTORY
+    events = closed_run(2)
+    key = LocalDirectoryArchive(missing).key_for(events)
+    outbox.put(key, encode_run(events).body)
+    result = run("push-outbox", "-a", str(missing))
+    assert result.exit_code == 1, result.output
+    assert "outboxed" in result.stdout
+    assert "does not exist" in " ".join(result.stdout.split())
+    assert not missing.exists()
+    assert outbox.count() == 1
+    as_json = run("push-outbox", "-a", str(missing), "--json")
+    assert as_json.exit_code == 1
+    (outcome,) = json.loads(as_json.stdout)
+    assert (outcome["status"], outcome["key"]) == ("outboxed", key)
+    assert str(missing) in outcome["error"]
 
 
 @pytest.mark.moto

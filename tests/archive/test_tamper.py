@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from adapters.archive import Archive, chain_hash
+from adapters.archive import Archive, ArchiveReadError, chain_hash
 from ledger_domain import from_record, replay
 from tests.archive.runs import CREATED, LEGACY, LEGACY_KEY, closed_run, edit
 from tests.archive.test_archive import overwrite
@@ -228,6 +228,28 @@ def test_original_format_with_wrong_totals_is_invalid(archive: Archive) -> None:
     verdict = archive.verify(LEGACY_KEY)
     assert verdict.status == "invalid"
     assert verdict.failed_checks == ["totals"]
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"symbol": None}, "entries.0.symbol"),
+        ({"fill_price": "-150.25"}, "entries.0.fill_price"),
+        ({"direction": "HOLD"}, "entries.0.direction"),
+    ],
+)
+def test_original_format_that_does_not_read_is_invalid_not_unverifiable(
+    archive: Archive, change: dict[str, Any], named: str
+) -> None:
+    """``unverifiable`` promises a readable document; one ``read`` refuses is ``invalid``."""
+    entry = {k: v for k, v in {**LEGACY["entries"][0], **change}.items() if v is not None}
+    overwrite(archive, LEGACY_KEY, json.dumps({**LEGACY, "entries": [entry]}).encode())
+    verdict = archive.verify(LEGACY_KEY)
+    assert verdict.status == "invalid"
+    assert verdict.failed_checks == ["format"]
+    assert named in verdict.failures[0].message
+    with pytest.raises(ArchiveReadError, match="does not match TradeLedger"):
+        archive.read(LEGACY_KEY)
 
 
 def test_one_bad_run_does_not_stop_a_date(archive: Archive) -> None:
