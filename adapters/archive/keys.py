@@ -41,7 +41,7 @@ def safe_id(value: str) -> str:
         if "%" in head[-2:]:  # never cut an escape in half
             head = head[: head.rindex("%")]
         escaped = f"{head}.{digest}"
-    return escaped or "%00"
+    return escaped or "%"  # no escape is a lone "%", so "" cannot meet "\x00" (%00)
 
 
 def day_prefix(prefix: str, day: date) -> str:

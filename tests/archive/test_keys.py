@@ -51,7 +51,8 @@ def test_naive_creation_time_is_read_as_utc() -> None:
         ("100%", "100%25"),
         ("back\\slash", "back%5Cslash"),
         ("é", "%C3%A9"),
-        ("", "%00"),
+        ("", "%"),
+        ("\x00", "%00"),
     ],
 )
 def test_unsafe_characters_are_escaped(raw: str, escaped: str) -> None:
