@@ -46,7 +46,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.archive.port import RunArchive, WriteOutcome
-from adapters.broker import Broker, Execution, OrderRequest, Side, client_order_id
+from adapters.brokers.port import Broker, Execution, OrderRequest, Side, client_order_id
 from ledger_domain import QuoteModel, TradeLedgerService
 
 logger = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ def as_broker(broker: Any) -> Broker:
     if isinstance(broker, Broker):
         return broker
     if type(broker).__name__ == "TradingClient":
-        from adapters.alpaca.broker import AlpacaBroker  # noqa: PLC0415
+        from adapters.brokers.alpaca.broker import AlpacaBroker  # noqa: PLC0415
 
         return AlpacaBroker(broker)
     raise TypeError(f"{type(broker).__name__} does not implement the broker port")

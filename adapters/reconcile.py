@@ -29,8 +29,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from adapters.alpaca.mapping import same_execution
-from adapters.broker import Execution, FillHistory
+from adapters.brokers.alpaca.mapping import same_execution
+from adapters.brokers.port import Execution, FillHistory
 from ledger_domain import Ledger, TradeLedger, TradeLedgerService
 from ledger_domain.models import as_utc
 

@@ -3,7 +3,7 @@
 Exit status: 0 when ledgers and broker agree, 1 when they differ, 2 when the comparison
 could not be made (no credentials, broker or archive unreachable, bad arguments).
 Credentials come from ``ALPACA_API_KEY`` / ``ALPACA_SECRET_KEY`` (see
-``adapters.alpaca.settings``); they are never printed or logged.
+``adapters.brokers.alpaca.settings``); they are never printed or logged.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def reconcile(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compare archived runs with the broker's fills: missing, unknown, mismatched."""
-    from adapters.alpaca import AlpacaBroker, AlpacaConfigError, AlpacaSettings  # noqa: PLC0415
-    from adapters.broker import BrokerError  # noqa: PLC0415
+    from adapters.brokers.alpaca import AlpacaBroker, AlpacaConfigError, AlpacaSettings  # noqa: PLC0415
+    from adapters.brokers.port import BrokerError  # noqa: PLC0415
     from adapters.reconcile import reconcile_date, reconcile_run  # noqa: PLC0415
 
     console = Console(markup=False)  # broker data and arguments are never rich markup

@@ -32,7 +32,7 @@ WIDTH = 130
 
 def demo_broker() -> Any:
     """The simulated market of the demo."""
-    from adapters.simulated_broker import SimulatedBroker  # noqa: PLC0415
+    from adapters.brokers.simulated import SimulatedBroker  # noqa: PLC0415
 
     return SimulatedBroker(
         prices={"AAPL": "199.99", "MSFT": "400.01", "NVDA": "119.99", "TEST": "9.99"},

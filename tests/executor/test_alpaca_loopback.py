@@ -15,8 +15,13 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 from alpaca.trading.models import Order, TradeUpdate
 
-from adapters.alpaca import AlpacaBroker, AlpacaSettings, fetch_fill_activities, record_order
-from adapters.alpaca.broker import MAX_BUFFERED_ORDERS
+from adapters.brokers.alpaca import (
+    AlpacaBroker,
+    AlpacaSettings,
+    fetch_fill_activities,
+    record_order,
+)
+from adapters.brokers.alpaca.broker import MAX_BUFFERED_ORDERS
 from adapters.executor import Executor
 from adapters.reconcile import ledger_fills, reconcile_ledger
 from ledger_domain import Ledger, TradeLedgerService

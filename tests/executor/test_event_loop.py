@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.archive.port import WriteOutcome
+from adapters.brokers.simulated import SimulatedBroker
 from adapters.executor import Executor
-from adapters.simulated_broker import SimulatedBroker
 from ledger_domain import TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 

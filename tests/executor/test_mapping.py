@@ -10,7 +10,7 @@ from alpaca.data.models import Quote
 from alpaca.trading.enums import OrderSide, OrderStatus, OrderType, TradeEvent
 from alpaca.trading.models import Order, TradeActivity, TradeUpdate
 
-from adapters.alpaca import (
+from adapters.brokers.alpaca import (
     AlpacaMappingError,
     activity_execution,
     exact_decimal,

@@ -9,10 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from adapters.archive import Archive, open_archive
-from adapters.broker import Execution, OrderRequest
+from adapters.brokers.port import Execution, OrderRequest
+from adapters.brokers.simulated import SimulatedBroker
 from adapters.executor import Executor
 from adapters.reconcile import LedgerFill, reconcile, reconcile_date
-from adapters.simulated_broker import SimulatedBroker
 from ledger_domain import TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 

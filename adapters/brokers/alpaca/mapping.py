@@ -1,7 +1,7 @@
 """alpaca-py's models -> the ledger's inputs, exactly.
 
 * ``Order``: a filled (or partially filled, then finished) order becomes one whole-order
-  :class:`~adapters.broker.Execution` of what was *filled* (``filled_qty`` at
+  :class:`~adapters.brokers.port.Execution` of what was *filled* (``filled_qty`` at
   ``filled_avg_price``), never what was requested. Multi-leg orders map leg by leg.
 * ``TradeUpdate``: ``fill`` and ``partial_fill`` events become one execution each, keyed by
   the event's ``execution_id``; every other event (including ones alpaca-py does not know)
@@ -22,7 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from adapters.broker import Execution, Side
+from adapters.brokers.port import Execution, Side
 from ledger_domain import QuoteModel, TradeLedgerEntry, TradeLedgerService
 from ledger_domain.errors import InvalidFillError
 from ledger_domain.fill_input import exact_decimal as to_exact_decimal

@@ -1,8 +1,8 @@
 """Alpaca through alpaca-py: model mapping, the Alpaca broker, fill activities, settings."""
 
-from adapters.alpaca.activities import fetch_fill_activities
-from adapters.alpaca.broker import AlpacaBroker
-from adapters.alpaca.mapping import (
+from adapters.brokers.alpaca.activities import fetch_fill_activities
+from adapters.brokers.alpaca.broker import AlpacaBroker
+from adapters.brokers.alpaca.mapping import (
     ORDER_TYPES,
     AlpacaMappingError,
     activity_execution,
@@ -17,7 +17,7 @@ from adapters.alpaca.mapping import (
     trade_activity,
     trade_update_execution,
 )
-from adapters.alpaca.settings import AlpacaConfigError, AlpacaSettings
+from adapters.brokers.alpaca.settings import AlpacaConfigError, AlpacaSettings
 
 __all__ = [
     "ORDER_TYPES",
