@@ -68,7 +68,7 @@ def reconcile(
     """Compare archived runs with the broker's fills: missing, unknown, mismatched."""
     from adapters.brokers.alpaca import AlpacaBroker, AlpacaConfigError, AlpacaSettings  # noqa: PLC0415
     from adapters.brokers.port import BrokerError  # noqa: PLC0415
-    from adapters.reconcile import reconcile_date, reconcile_run  # noqa: PLC0415
+    from adapters.reconciliation.runs import reconcile_date, reconcile_run  # noqa: PLC0415
 
     console = Console(markup=False)  # broker data and arguments are never rich markup
     options = {

@@ -23,7 +23,8 @@ from adapters.brokers.alpaca import (
 )
 from adapters.brokers.alpaca.broker import MAX_BUFFERED_ORDERS
 from adapters.executor import Executor
-from adapters.reconcile import ledger_fills, reconcile_ledger
+from adapters.reconciliation.ledger_source import ledger_fills
+from adapters.reconciliation.runs import reconcile_ledger
 from ledger_domain import Ledger, TradeLedgerService
 from tests.executor import payloads
 from tests.executor.alpaca_server import API_KEY, SECRET_KEY, LoopbackAlpaca

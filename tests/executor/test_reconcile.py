@@ -12,7 +12,9 @@ from adapters.archive import Archive, open_archive
 from adapters.brokers.port import Execution, OrderRequest
 from adapters.brokers.simulated import SimulatedBroker
 from adapters.executor import Executor
-from adapters.reconcile import LedgerFill, reconcile, reconcile_date
+from adapters.reconciliation.fills import LedgerFill
+from adapters.reconciliation.matching import reconcile, same_execution
+from adapters.reconciliation.runs import reconcile_date
 from ledger_domain import TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 
@@ -59,6 +61,14 @@ def test_matching_by_stream_execution_id_and_activity_id() -> None:
     )
     assert report.ok
     assert report.matched == 2
+
+
+def test_stream_execution_ids_name_activities() -> None:
+    activity_id = "20240115143052123::5f2c3a8e-6a1b-4c3d-9e8f-0a1b2c3d4e5f"
+    assert same_execution("5f2c3a8e-6a1b-4c3d-9e8f-0a1b2c3d4e5f", activity_id)
+    assert same_execution(activity_id, activity_id)
+    assert not same_execution("other", activity_id)
+    assert not same_execution("5f2c3a8e-6a1b-4c3d-9e8f-0a1b2c3d4e5f", "5f2c3a8e")
 
 
 def test_per_execution_quantity_price_symbol_and_side() -> None:

@@ -13,7 +13,6 @@ from adapters.brokers.alpaca.mapping import (
     quote_model,
     record_order,
     record_trade_update,
-    same_execution,
     trade_activity,
     trade_update_execution,
 )
@@ -34,7 +33,6 @@ __all__ = [
     "quote_model",
     "record_order",
     "record_trade_update",
-    "same_execution",
     "trade_activity",
     "trade_update_execution",
 ]

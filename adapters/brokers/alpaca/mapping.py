@@ -277,14 +277,3 @@ def trade_activity(raw: Mapping[str, Any]) -> Any:
         return TradeActivity(**data)
     except ValidationError as error:
         raise AlpacaMappingError(f"not a TradeActivity: {error}") from error
-
-
-def same_execution(ledger_execution_id: str, activity_id: str) -> bool:
-    """Does a ledger execution id name this fill activity?
-
-    Activity ids read ``<timestamp>::<uuid>``; a stream's ``execution_id`` is the uuid.
-    """
-    if ledger_execution_id == activity_id:
-        return True
-    _, sep, tail = activity_id.partition("::")
-    return bool(sep) and tail == ledger_execution_id
