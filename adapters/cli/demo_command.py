@@ -115,7 +115,7 @@ def demo(
 ) -> None:
     """Run a multi-strategy plan on the simulated broker, archive it locally, summarise."""
     from adapters.archive import open_archive  # noqa: PLC0415
-    from adapters.executor import Executor  # noqa: PLC0415
+    from adapters.execution.executor import Executor  # noqa: PLC0415
     from adapters.reconciliation.runs import reconcile_ledger  # noqa: PLC0415
 
     location = _local_directory(archive_location)

@@ -22,7 +22,7 @@ from adapters.brokers.alpaca import (
     record_order,
 )
 from adapters.brokers.alpaca.broker import MAX_BUFFERED_ORDERS
-from adapters.executor import Executor
+from adapters.execution.executor import Executor
 from adapters.reconciliation.ledger_source import ledger_fills
 from adapters.reconciliation.runs import reconcile_ledger
 from ledger_domain import Ledger, TradeLedgerService

@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.archive.port import WriteOutcome
 from adapters.brokers.simulated import SimulatedBroker
-from adapters.executor import Executor
+from adapters.execution.executor import Executor
 from ledger_domain import TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 

@@ -14,7 +14,7 @@ from tests.executor.conftest import ATTRIBUTION, item, make_plan
 
 def test_basic_usage(capsys: pytest.CaptureFixture[str], archive_directory: Path) -> None:
     from adapters.brokers.simulated import SimulatedBroker as AlpacaManager
-    from adapters.executor import Executor
+    from adapters.execution.executor import Executor
 
     plan = make_plan(
         [item("AAPL", "BUY", "5000"), item("MSFT", "SELL", "-2000")],
@@ -68,7 +68,7 @@ def test_multi_strategy_attribution(capsys: pytest.CaptureFixture[str]) -> None:
     from decimal import Decimal
 
     from adapters.brokers.simulated import SimulatedBroker
-    from adapters.executor import Executor
+    from adapters.execution.executor import Executor
     from ledger_domain import RebalancePlan, RebalancePlanItem
 
     executor = Executor(SimulatedBroker())
@@ -128,7 +128,7 @@ def test_multi_strategy_attribution(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_individual_trade_details_and_missing_data(capsys: pytest.CaptureFixture[str]) -> None:
     from adapters.brokers.simulated import SimulatedBroker
-    from adapters.executor import Executor
+    from adapters.execution.executor import Executor
 
     executor = Executor(
         SimulatedBroker(no_quote={"TEST"}, reject={"GME": "insufficient buying power"})

@@ -11,7 +11,7 @@ from pathlib import Path
 from adapters.archive import Archive, open_archive
 from adapters.brokers.port import Execution, OrderRequest
 from adapters.brokers.simulated import SimulatedBroker
-from adapters.executor import Executor
+from adapters.execution.executor import Executor
 from adapters.reconciliation.fills import LedgerFill
 from adapters.reconciliation.matching import reconcile, same_execution
 from adapters.reconciliation.runs import reconcile_date
