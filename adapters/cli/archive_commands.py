@@ -35,8 +35,8 @@ from adapters.archive import (
     archive_from_settings,
     open_archive,
 )
+from adapters.archive.settings import ArchiveSettings
 from adapters.cli.app import app
-from adapters.settings import TradeLedgerSettings
 
 PROGRESS_THRESHOLD = 5
 """Show a progress bar when more runs than this are read."""
@@ -87,7 +87,7 @@ def chosen_archive(location: str | None, *, must_exist: bool = True) -> Archive:
     """
     hint = "--archive / TRADE_LEDGER__*"
     try:
-        settings = TradeLedgerSettings()
+        settings = ArchiveSettings()
         archive = (
             archive_from_settings(settings)
             if location is None

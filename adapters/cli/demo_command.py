@@ -91,7 +91,7 @@ def _money(value: Decimal) -> str:
 
 def _local_directory(archive_location: str | None) -> str:
     """The demo's archive directory; a URL (``s3://...``) is a usage error, never a folder."""
-    from adapters.settings import TradeLedgerSettings  # noqa: PLC0415
+    from adapters.archive.settings import ArchiveSettings  # noqa: PLC0415
 
     if archive_location is not None and "://" in archive_location:
         raise typer.BadParameter(
@@ -99,7 +99,7 @@ def _local_directory(archive_location: str | None) -> str:
             "only to a local directory, never to S3 or another URL",
             param_hint="--archive",
         )
-    return str(Path(archive_location or TradeLedgerSettings().local_directory).resolve())
+    return str(Path(archive_location or ArchiveSettings().local_directory).resolve())
 
 
 @app.command()
