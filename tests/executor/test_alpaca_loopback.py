@@ -15,16 +15,10 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 from alpaca.trading.models import Order, TradeUpdate
 
-from adapters.brokers.alpaca import (
-    AlpacaBroker,
-    AlpacaSettings,
-    fetch_fill_activities,
-    record_order,
-)
+from adapters import AlpacaBroker, AlpacaSettings, Executor, reconcile_ledger
+from adapters.brokers.alpaca import fetch_fill_activities, record_order
 from adapters.brokers.alpaca.broker import MAX_BUFFERED_ORDERS
-from adapters.execution.executor import Executor
 from adapters.reconciliation.ledger_source import ledger_fills
-from adapters.reconciliation.runs import reconcile_ledger
 from ledger_domain import Ledger, TradeLedgerService
 from tests.executor import payloads
 from tests.executor.alpaca_server import API_KEY, SECRET_KEY, LoopbackAlpaca

@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from adapters.archive import archive_from_settings, open_archive
-from adapters.brokers.simulated import SimulatedBroker
+from adapters import Executor, SimulatedBroker, archive_from_settings, open_archive
 from adapters.cli import app, demo_scenario, main
-from adapters.execution.executor import Executor
 from tests.executor.alpaca_server import SECRET_KEY, LoopbackAlpaca
 from tests.executor.test_alpaca_loopback import alpaca_broker, plan
 from tests.servers import free_port

@@ -14,12 +14,17 @@ from typing import Any
 
 import pytest
 
-from adapters.archive import Archive, Outbox, S3Archive
-from adapters.archive.port import WriteOutcome
-from adapters.archive.settings import S3ClientSettings
-from adapters.brokers.port import Execution, OrderRequest, OrderTicket
-from adapters.brokers.simulated import SimulatedBroker
-from adapters.execution.executor import Executor
+from adapters import (
+    Archive,
+    Execution,
+    Executor,
+    OrderRequest,
+    OrderTicket,
+    S3ClientSettings,
+    SimulatedBroker,
+    WriteOutcome,
+)
+from adapters.archive import Outbox, S3Archive
 from ledger_domain import Ledger, RebalancePlan, TradeLedgerService, to_record
 from tests.executor.conftest import ATTRIBUTION, archived, item, make_plan
 from tests.servers import free_port

@@ -8,13 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from adapters.archive import Archive, open_archive
-from adapters.brokers.port import Execution, OrderRequest
-from adapters.brokers.simulated import SimulatedBroker
-from adapters.execution.executor import Executor
+from adapters import (
+    Archive,
+    Execution,
+    Executor,
+    OrderRequest,
+    SimulatedBroker,
+    open_archive,
+    reconcile_date,
+)
 from adapters.reconciliation.fills import LedgerFill
 from adapters.reconciliation.matching import reconcile, same_execution
-from adapters.reconciliation.runs import reconcile_date
 from ledger_domain import TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 

@@ -8,8 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.brokers.port import Broker, BrokerError, FillHistory, OrderRequest, client_order_id
-from adapters.brokers.simulated import SimulatedBroker, reference_price
+from adapters import (
+    Broker,
+    BrokerError,
+    FillHistory,
+    OrderRequest,
+    SimulatedBroker,
+    client_order_id,
+)
+from adapters.brokers.simulated import reference_price
 
 FIXED = datetime(2024, 1, 15, 14, 30, 52, tzinfo=UTC)
 
