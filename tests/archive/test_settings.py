@@ -65,7 +65,32 @@ def test_no_bucket_means_the_local_archive(monkeypatch: pytest.MonkeyPatch, tmp_
 
 def test_blank_bucket_means_the_local_archive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRADE_LEDGER__BUCKET_NAME", "  ")
-    assert isinstance(archive_from_settings(), LocalDirectoryArchive)
+    assert ArchiveSettings().bucket_name is None
+    archive = archive_from_settings()
+    assert isinstance(archive, LocalDirectoryArchive)
+    assert archive.directory == Path("trade-ledger-archive")
+
+
+def test_the_other_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rest of docs/archive.md's table, read by ``ArchiveSettings`` under the same names."""
+    variables = {
+        "TRADE_LEDGER__LOCAL_DIRECTORY": "/srv/runs",
+        "TRADE_LEDGER__ENDPOINT_URL": "http://127.0.0.1:9000",
+        "TRADE_LEDGER__ENCRYPTION__MODE": "aws:kms",
+        "TRADE_LEDGER__ENCRYPTION__BUCKET_KEY_ENABLED": "true",
+        "TRADE_LEDGER__S3__CONNECT_TIMEOUT": "2.5",
+        "TRADE_LEDGER__S3__READ_TIMEOUT": "30",
+        "TRADE_LEDGER__S3__MAX_POOL_CONNECTIONS": "32",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    settings = ArchiveSettings()
+    assert settings.local_directory == Path("/srv/runs")
+    assert settings.outbox_path == Path("/srv/runs/.outbox")
+    assert settings.endpoint_url == "http://127.0.0.1:9000"
+    assert (settings.encryption.mode, settings.encryption.bucket_key_enabled) == ("aws:kms", True)
+    assert (settings.s3.connect_timeout, settings.s3.read_timeout) == (2.5, 30.0)
+    assert settings.s3.max_pool_connections == 32
 
 
 def test_disabled_local_archive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -329,7 +329,10 @@ def test_an_order_that_never_finishes_times_out(run_archive: Archive) -> None:
     plan = make_plan([item("AAPL", "BUY", "100")])
     result = asyncio.run(executor.execute_rebalance_plan(plan))
     assert result.orders[0].status == "timed_out"
-    assert result.archived
+    assert "still open after 0.05s" in (result.orders[0].reason or "")
+    assert result.orders[0].order_id is not None  # placed, then given up on
+    assert executor.trade_ledger.total_entries == 0
+    assert result.archived  # the run still ends, closed and archived
 
 
 def test_the_run_completes_even_if_the_caller_is_cancelled(
