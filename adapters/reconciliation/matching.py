@@ -1,9 +1,9 @@
 """Matching: do the ledgers say what the broker says was filled? Pure rules, no I/O.
 
-The ledger side is every ``FillRecorded`` event of one run (or of every archived run of a
-date; a snapshot-only document contributes one whole-order fill per entry). The broker side
-is its fill history (Alpaca: ``/v2/account/activities/FILL``) for the same period: the
-fills inside the period, plus any fill, even just outside it, of an order a ledger knows.
+It compares ledger fills (``ledger_source`` gathers them from runs) with the broker's fills
+(``broker_source`` fetches its history, e.g. Alpaca's ``/v2/account/activities/FILL``): the
+broker fills inside the period, plus any fill, even just outside it, of an order a ledger
+knows. Kept free of brokers, archive and network so the rules can be read and tested alone.
 
 Matching, most precise first:
 
