@@ -1,1 +1,133 @@
-"""I/O and wiring: archives (S3, local), alpaca-py mapping, executor, settings, CLI."""
+"""I/O and wiring around the ledger: brokers, execution, reconciliation, archive, CLI.
+
+What users need is importable from here::
+
+    from adapters import Executor, SimulatedBroker, AlpacaBroker, archive_from_settings
+
+Each name is imported on first use (``__getattr__``), so ``import adapters`` stays cheap
+and alpaca-py or boto3 load only when a name that needs them is used. The subpackages:
+
+- ``adapters.brokers``: the broker port (``port``), ``simulated`` and ``alpaca``;
+- ``adapters.execution``: the ``Executor``, a plan's orders, the fill recorder, results;
+- ``adapters.reconciliation``: pure ``matching`` and the sources that feed it;
+- ``adapters.archive``: the run archive (S3, local directory) and ``ArchiveSettings``;
+- ``adapters.cli``: the ``trade-ledger`` command line.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adapters.archive import (
+        Archive,
+        ArchivedRun,
+        ArchiveSettings,
+        EncryptionSettings,
+        RunArchive,
+        S3ClientSettings,
+        WriteOutcome,
+        archive_from_settings,
+        open_archive,
+    )
+    from adapters.brokers.alpaca import AlpacaBroker, AlpacaConfigError, AlpacaSettings
+    from adapters.brokers.port import (
+        Broker,
+        BrokerError,
+        Execution,
+        FillHistory,
+        OrderRequest,
+        OrderState,
+        OrderTicket,
+        client_order_id,
+    )
+    from adapters.brokers.simulated import SimulatedBroker
+    from adapters.execution.executor import Executor
+    from adapters.execution.result import ExecutionResult, OrderReport
+    from adapters.reconciliation.report import Discrepancy, ReconciliationReport
+    from adapters.reconciliation.runs import reconcile_date, reconcile_ledger, reconcile_run
+
+_HOMES: dict[str, str] = {
+    # execution
+    "Executor": "adapters.execution.executor",
+    "ExecutionResult": "adapters.execution.result",
+    "OrderReport": "adapters.execution.result",
+    # brokers
+    "Broker": "adapters.brokers.port",
+    "BrokerError": "adapters.brokers.port",
+    "Execution": "adapters.brokers.port",
+    "FillHistory": "adapters.brokers.port",
+    "OrderRequest": "adapters.brokers.port",
+    "OrderState": "adapters.brokers.port",
+    "OrderTicket": "adapters.brokers.port",
+    "client_order_id": "adapters.brokers.port",
+    "SimulatedBroker": "adapters.brokers.simulated",
+    "AlpacaBroker": "adapters.brokers.alpaca",
+    "AlpacaConfigError": "adapters.brokers.alpaca",
+    "AlpacaSettings": "adapters.brokers.alpaca",
+    # archive
+    "Archive": "adapters.archive",
+    "ArchivedRun": "adapters.archive",
+    "ArchiveSettings": "adapters.archive",
+    "EncryptionSettings": "adapters.archive",
+    "RunArchive": "adapters.archive",
+    "S3ClientSettings": "adapters.archive",
+    "WriteOutcome": "adapters.archive",
+    "archive_from_settings": "adapters.archive",
+    "open_archive": "adapters.archive",
+    # reconciliation
+    "Discrepancy": "adapters.reconciliation.report",
+    "ReconciliationReport": "adapters.reconciliation.report",
+    "reconcile_date": "adapters.reconciliation.runs",
+    "reconcile_ledger": "adapters.reconciliation.runs",
+    "reconcile_run": "adapters.reconciliation.runs",
+}
+"""Each public name and the module that defines (or exports) it."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its home module on first use, then keep it here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'adapters' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
+
+
+__all__ = [
+    "AlpacaBroker",
+    "AlpacaConfigError",
+    "AlpacaSettings",
+    "Archive",
+    "ArchiveSettings",
+    "ArchivedRun",
+    "Broker",
+    "BrokerError",
+    "Discrepancy",
+    "EncryptionSettings",
+    "Execution",
+    "ExecutionResult",
+    "Executor",
+    "FillHistory",
+    "OrderReport",
+    "OrderRequest",
+    "OrderState",
+    "OrderTicket",
+    "ReconciliationReport",
+    "RunArchive",
+    "S3ClientSettings",
+    "SimulatedBroker",
+    "WriteOutcome",
+    "archive_from_settings",
+    "client_order_id",
+    "open_archive",
+    "reconcile_date",
+    "reconcile_ledger",
+    "reconcile_run",
+]

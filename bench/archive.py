@@ -31,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.archive import Archive, LocalDirectoryArchive, S3Archive, verify_document
-from adapters.settings import S3ClientSettings
+from adapters.archive.settings import S3ClientSettings
 from ledger_domain import OrderResult, QuoteModel, RebalancePlan, TradeLedgerService
 
 DAY = datetime(2024, 1, 15, tzinfo=UTC)

@@ -38,28 +38,28 @@ from adapters.archive.local import LocalDirectoryArchive
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import RunArchive, WriteOutcome, WriteStatus
 from adapters.archive.s3 import S3Archive, parse_s3_url
+from adapters.archive.settings import ArchiveSettings, EncryptionSettings, S3ClientSettings
 from adapters.archive.verify import Failure, RunVerification, verify_document
-from adapters.settings import TradeLedgerSettings
 
 
-def archive_from_settings(settings: TradeLedgerSettings | None = None) -> Archive:
+def archive_from_settings(settings: ArchiveSettings | None = None) -> Archive:
     """The configured archive: S3 when a bucket is set, else the local directory.
 
     ``TRADE_LEDGER__ENABLED=false`` gives an archive whose ``write`` returns ``disabled``
     (reading still works). Creating it does no I/O.
     """
-    settings = settings if settings is not None else TradeLedgerSettings()
+    settings = settings if settings is not None else ArchiveSettings()
     if settings.bucket_name:
         return _s3_archive(settings, settings.bucket_name, settings.prefix)
     return _local_archive(settings, settings.local_directory)
 
 
-def open_archive(location: str, settings: TradeLedgerSettings | None = None) -> Archive:
+def open_archive(location: str, settings: ArchiveSettings | None = None) -> Archive:
     """The archive at ``PATH`` or ``s3://bucket[/prefix]`` (other options from settings).
 
     An ``s3://bucket`` without a prefix uses the settings' prefix (``trade-ledgers``).
     """
-    settings = settings if settings is not None else TradeLedgerSettings()
+    settings = settings if settings is not None else ArchiveSettings()
     if location.startswith("s3://"):
         bucket, prefix = parse_s3_url(location)
         return _s3_archive(settings, bucket, settings.prefix if prefix is None else prefix)
@@ -68,7 +68,7 @@ def open_archive(location: str, settings: TradeLedgerSettings | None = None) -> 
     return _local_archive(settings, Path(location))
 
 
-def _s3_archive(settings: TradeLedgerSettings, bucket: str, prefix: str) -> S3Archive:
+def _s3_archive(settings: ArchiveSettings, bucket: str, prefix: str) -> S3Archive:
     return S3Archive(
         bucket,
         prefix=prefix,
@@ -80,7 +80,7 @@ def _s3_archive(settings: TradeLedgerSettings, bucket: str, prefix: str) -> S3Ar
     )
 
 
-def _local_archive(settings: TradeLedgerSettings, directory: Path) -> LocalDirectoryArchive:
+def _local_archive(settings: ArchiveSettings, directory: Path) -> LocalDirectoryArchive:
     return LocalDirectoryArchive(
         directory,
         prefix=settings.prefix,
@@ -95,7 +95,9 @@ __all__ = [
     "Archive",
     "ArchiveError",
     "ArchiveReadError",
+    "ArchiveSettings",
     "ArchivedRun",
+    "EncryptionSettings",
     "Failure",
     "KeyExistsError",
     "LocalDirectoryArchive",
@@ -107,6 +109,7 @@ __all__ = [
     "RunRef",
     "RunVerification",
     "S3Archive",
+    "S3ClientSettings",
     "StoreUnavailableError",
     "UnsafeKeyError",
     "WriteOutcome",

@@ -24,8 +24,8 @@ from adapters.archive.document import (
 from adapters.archive.keys import RunRef, run_key
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
+from adapters.archive.settings import normalise_prefix
 from adapters.archive.verify import RunVerification, unreadable, verify_document
-from adapters.settings import normalise_prefix
 from ledger_domain import Ledger, LedgerError
 
 log = logging.getLogger(__name__)

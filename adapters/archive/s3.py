@@ -24,7 +24,7 @@ from adapters.archive.base import Archive, KeyExistsError, StoreUnavailableError
 from adapters.archive.document import ArchiveReadError
 from adapters.archive.keys import RunRef, parse_key, range_listing
 from adapters.archive.outbox import Outbox
-from adapters.settings import EncryptionSettings, S3ClientSettings
+from adapters.archive.settings import EncryptionSettings, S3ClientSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from adapters.archive import LocalDirectoryArchive, Outbox, S3Archive
-from adapters.settings import S3ClientSettings
+from adapters.archive.settings import S3ClientSettings
 from tests.servers import free_port, port_open, server_missing
 
 AWS_ENV = {

@@ -86,21 +86,27 @@ def test_default_archive_comes_from_settings(
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "message"),
     [
-        ("list",),
-        ("list", "--date", "2024-01-15", "--from", "2024-01-14"),
-        ("list", "--to", "2024-01-15"),
-        ("list", "--from", "2024-01-16", "--to", "2024-01-15"),
-        ("list", "--date", "15/01/2024"),
-        ("show",),
-        ("verify", "--key", "k", "--date", "2024-01-15"),
-        ("list", "--archive", "ftp://x", "--date", "2024-01-15"),
+        (("list",), "choose a day with --date, or a range with --from/--to"),
+        (("list", "--date", "2024-01-15", "--from", "2024-01-14"), "either --date or --from/--to"),
+        (("list", "--to", "2024-01-15"), "--to needs --from"),
+        (("list", "--from", "2024-01-16", "--to", "2024-01-15"), "is before --from 2024-01-16"),
+        (("list", "--date", "15/01/2024"), "'15/01/2024' does not match the formats '%Y-%m-%d'"),
+        (("show",), "choose runs with --key, --date, or --from/--to"),
+        (("verify", "--key", "k", "--date", "2024-01-15"), "either --key or a date selection"),
+        (("list", "--archive", "ftp://x", "--date", "2024-01-15"), "unsupported archive location"),
     ],
 )
-def test_bad_selections_are_usage_errors(args: tuple[str, ...], tmp_path: Path) -> None:
+def test_bad_selections_are_usage_errors(
+    args: tuple[str, ...], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "archive").mkdir()
+    monkeypatch.setenv("TRADE_LEDGER__LOCAL_DIRECTORY", str(tmp_path / "archive"))
     result = run(*args)
     assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.replace("│", " ").split())
+    assert result.stdout == ""
 
 
 def test_show_a_key(filled: tuple[LocalDirectoryArchive, list[str]]) -> None:
@@ -266,12 +272,14 @@ def test_a_local_archive_that_is_not_a_directory_is_an_error(
     assert expected in " ".join(from_settings.output.split())
 
 
-@pytest.mark.parametrize("command", ["list", "show", "verify"])
-def test_an_existing_empty_archive_has_no_runs(command: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "says"), [("list", "0 run(s)"), ("show", "no runs"), ("verify", "no runs")]
+)
+def test_an_existing_empty_archive_has_no_runs(command: str, says: str, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = run(command, "--archive", str(tmp_path / "empty"), "--date", "2024-01-15")
     assert result.exit_code == 0, result.output
-    assert "0 run(s)" in result.stdout or "no runs" in result.stdout
+    assert says in result.stdout
 
 
 def test_push_outbox(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from adapters.archive import Outbox, S3Archive, archive_from_settings, encode_run
-from adapters.settings import EncryptionSettings, S3ClientSettings, TradeLedgerSettings
+from adapters.archive.settings import ArchiveSettings, EncryptionSettings, S3ClientSettings
 from tests.archive.conftest import MotoServer
 from tests.archive.runs import GUIDE_FIELDS, closed_run
 from tests.servers import free_port
@@ -181,4 +181,4 @@ def test_settings_and_boto3_endpoint_variables(
     assert outcome.location == f"s3://{bucket}/{outcome.key}"
 
     monkeypatch.setenv("TRADE_LEDGER__ENABLED", "false")
-    assert archive_from_settings(TradeLedgerSettings()).write(closed_run(2)).status == "disabled"
+    assert archive_from_settings(ArchiveSettings()).write(closed_run(2)).status == "disabled"

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.archive import LocalDirectoryArchive, S3Archive, archive_from_settings, open_archive
-from adapters.settings import TradeLedgerSettings
+from adapters.archive.settings import ArchiveSettings
 from tests.archive.runs import closed_run
 
 
@@ -22,7 +22,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_defaults() -> None:
-    settings = TradeLedgerSettings()
+    settings = ArchiveSettings()
     assert settings.enabled is True
     assert settings.bucket_name is None
     assert settings.prefix == "trade-ledgers"
@@ -39,7 +39,7 @@ def test_the_guide_variables_and_nested_ones(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("TRADE_LEDGER__ENCRYPTION__MODE", "aws:kms")
     monkeypatch.setenv("TRADE_LEDGER__ENCRYPTION__KMS_KEY_ID", "alias/ledger")
     monkeypatch.setenv("TRADE_LEDGER__S3__MAX_ATTEMPTS", "7")
-    settings = TradeLedgerSettings()
+    settings = ArchiveSettings()
     assert settings.bucket_name == "the-alchemiser-v2-trade-ledger-dev"
     assert settings.enabled is False
     assert settings.prefix == "ledgers"
@@ -51,7 +51,7 @@ def test_the_guide_variables_and_nested_ones(monkeypatch: pytest.MonkeyPatch) ->
 def test_kms_key_without_kms_mode_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRADE_LEDGER__ENCRYPTION__KMS_KEY_ID", "alias/ledger")
     with pytest.raises(ValidationError, match="kms_key_id"):
-        TradeLedgerSettings()
+        ArchiveSettings()
 
 
 def test_no_bucket_means_the_local_archive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -65,7 +65,32 @@ def test_no_bucket_means_the_local_archive(monkeypatch: pytest.MonkeyPatch, tmp_
 
 def test_blank_bucket_means_the_local_archive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRADE_LEDGER__BUCKET_NAME", "  ")
-    assert isinstance(archive_from_settings(), LocalDirectoryArchive)
+    assert ArchiveSettings().bucket_name is None
+    archive = archive_from_settings()
+    assert isinstance(archive, LocalDirectoryArchive)
+    assert archive.directory == Path("trade-ledger-archive")
+
+
+def test_the_other_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rest of docs/archive.md's table, read by ``ArchiveSettings`` under the same names."""
+    variables = {
+        "TRADE_LEDGER__LOCAL_DIRECTORY": "/srv/runs",
+        "TRADE_LEDGER__ENDPOINT_URL": "http://127.0.0.1:9000",
+        "TRADE_LEDGER__ENCRYPTION__MODE": "aws:kms",
+        "TRADE_LEDGER__ENCRYPTION__BUCKET_KEY_ENABLED": "true",
+        "TRADE_LEDGER__S3__CONNECT_TIMEOUT": "2.5",
+        "TRADE_LEDGER__S3__READ_TIMEOUT": "30",
+        "TRADE_LEDGER__S3__MAX_POOL_CONNECTIONS": "32",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    settings = ArchiveSettings()
+    assert settings.local_directory == Path("/srv/runs")
+    assert settings.outbox_path == Path("/srv/runs/.outbox")
+    assert settings.endpoint_url == "http://127.0.0.1:9000"
+    assert (settings.encryption.mode, settings.encryption.bucket_key_enabled) == ("aws:kms", True)
+    assert (settings.s3.connect_timeout, settings.s3.read_timeout) == (2.5, 30.0)
+    assert settings.s3.max_pool_connections == 32
 
 
 def test_disabled_local_archive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -113,10 +138,10 @@ def test_unsafe_prefix_is_a_validation_error(
     prefix: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     with pytest.raises(ValidationError, match=r"archive prefix .* is not a plain folder path"):
-        TradeLedgerSettings(prefix=prefix)
+        ArchiveSettings(prefix=prefix)
     monkeypatch.setenv("TRADE_LEDGER__PREFIX", prefix)
     with pytest.raises(ValidationError, match="prefix"):
-        TradeLedgerSettings()
+        ArchiveSettings()
     with pytest.raises(ValueError, match="not a plain folder path"):
         LocalDirectoryArchive(tmp_path, prefix=prefix)
 
@@ -131,7 +156,7 @@ def test_unsafe_prefix_is_a_validation_error(
     ],
 )
 def test_plain_prefixes_are_accepted(prefix: str, normalised: str) -> None:
-    assert TradeLedgerSettings(prefix=prefix).prefix == normalised
+    assert ArchiveSettings(prefix=prefix).prefix == normalised
 
 
 @pytest.mark.parametrize("location", ["s3://b/../escape", "s3://b/a//b", "s3://b/x/./y"])

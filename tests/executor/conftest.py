@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)
     import alpaca.data  # noqa: F401
 
-from adapters.archive import Archive, ArchivedRun, open_archive
+from adapters import Archive, ArchivedRun, open_archive
 from ledger_domain import RebalancePlan, RebalancePlanItem
 from tests.executor.alpaca_server import API_KEY, SECRET_KEY, FakeAlpaca, LoopbackAlpaca, Script
 

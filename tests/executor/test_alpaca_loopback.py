@@ -15,10 +15,10 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 from alpaca.trading.models import Order, TradeUpdate
 
-from adapters.alpaca import AlpacaBroker, AlpacaSettings, fetch_fill_activities, record_order
-from adapters.alpaca.broker import MAX_BUFFERED_ORDERS
-from adapters.executor import Executor
-from adapters.reconcile import ledger_fills, reconcile_ledger
+from adapters import AlpacaBroker, AlpacaSettings, Executor, reconcile_ledger
+from adapters.brokers.alpaca import fetch_fill_activities, record_order
+from adapters.brokers.alpaca.broker import MAX_BUFFERED_ORDERS
+from adapters.reconciliation.ledger_source import ledger_fills
 from ledger_domain import Ledger, TradeLedgerService
 from tests.executor import payloads
 from tests.executor.alpaca_server import API_KEY, SECRET_KEY, LoopbackAlpaca
@@ -110,6 +110,7 @@ def test_the_ledger_records_what_alpaca_filled(alpaca_server: LoopbackAlpaca) ->
     # fill activities were read page by page (page_size 2)
     tokens = [q for _, path, q in fake.requests if path.endswith("FILL") and "page_token" in q]
     assert tokens
+    assert {token for query in tokens for token in query["page_token"]} <= set(activities)
 
 
 def test_failed_polls_are_retried_not_fatal(
@@ -289,6 +290,14 @@ def test_executor_accepts_a_trading_client(alpaca_server: LoopbackAlpaca) -> Non
     trading, _ = clients(alpaca_server)
     executor = Executor(trading)
     assert isinstance(executor.broker, AlpacaBroker)
+    assert executor.broker.trading_client is trading
+    assert executor.broker.data_client is None  # no data client: fills without quotes
+    result = run(executor, make_plan([item("AAPL", "BUY", "2500")], plan_id="bare-client"))
+    assert result.orders[0].status == "filled"
+    (entry,) = executor.trade_ledger.get_ledger().entries
+    assert entry.filled_qty == Decimal("16.5")
+    assert (entry.bid_at_fill, entry.ask_at_fill) == (None, None)
+    assert result.warnings == ["no quote for AAPL at fill"] * 2
 
 
 def test_secrets_are_never_logged(

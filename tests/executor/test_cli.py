@@ -8,25 +8,20 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from adapters.archive import archive_from_settings, open_archive
-from adapters.cli import app, demo_command
-from adapters.executor import Executor
-from adapters.simulated_broker import SimulatedBroker
+from adapters import Executor, SimulatedBroker, archive_from_settings, open_archive
+from adapters.cli import app, demo_scenario, main
 from tests.executor.alpaca_server import SECRET_KEY, LoopbackAlpaca
 from tests.executor.test_alpaca_loopback import alpaca_broker, plan
 from tests.servers import free_port
 
 runner = CliRunner()
-
-
-def commands() -> set[str]:
-    return {command.name or command.callback.__name__ for command in app.registered_commands}  # type: ignore[union-attr]
 
 
 def test_demo_archives_locally_and_summarises(archive_directory: Path) -> None:
@@ -53,16 +48,112 @@ def test_demo_archives_locally_and_summarises(archive_directory: Path) -> None:
     assert document["total_buy_value"] == "6330.00"
 
 
+def test_demo_json_is_one_document_that_matches_the_ledger(archive_directory: Path) -> None:
+    result = runner.invoke(app, ["demo", "--json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    payload = json.loads(result.stdout)  # stdout is exactly one JSON document
+    (path,) = archive_directory.rglob("*.json")
+    document = json.loads(path.read_text())
+    assert payload["ledger_id"] == document["ledger_id"]
+    assert payload["correlation_id"] == document["correlation_id"]
+    assert payload["plan_id"].startswith("demo-plan-")
+    assert len(payload["entries"]) == 4
+    assert payload["entries"] == document["entries"]
+    assert payload["totals"] == {
+        "entries": document["total_entries"],
+        "executions": 5,
+        "buy_value": document["total_buy_value"],
+        "sell_value": document["total_sell_value"],
+    }
+    assert [(o["side"], o["symbol"], o["status"]) for o in payload["orders"]] == [
+        ("SELL", "MSFT", "filled"),
+        ("BUY", "AAPL", "filled"),
+        ("BUY", "NVDA", "canceled"),
+        ("BUY", "GME", "rejected"),
+        ("BUY", "TEST", "filled"),
+    ]
+    assert payload["orders"][3]["reason"] == "insufficient buying power"
+    strategies = {
+        row["strategy"]: (
+            row["entries"],
+            Decimal(row["buy_notional"]),
+            Decimal(row["sell_notional"]),
+        )
+        for row in payload["strategies"]
+    }
+    assert strategies == {
+        "momentum_strategy": (2, Decimal("3756"), Decimal(0)),
+        "mean_reversion_strategy": (2, Decimal("2000"), Decimal("1999.975")),
+        "breakout_strategy": (1, Decimal("324"), Decimal(0)),
+        None: (1, Decimal("250"), Decimal(0)),
+    }
+    reconciliation = payload["reconciliation"]
+    assert reconciliation["ok"] is True
+    assert reconciliation["ledger_ids"] == [document["ledger_id"]]
+    assert (reconciliation["ledger_fills"], reconciliation["matched"]) == (5, 5)
+    assert payload["warnings"] == ["no quote for TEST at fill"]
+    assert payload["ledger_errors"] == []
+    assert payload["archive"] == {
+        "archived": True,
+        "status": "written",
+        "key": path.relative_to(archive_directory).as_posix(),
+        "location": str(path),
+        "error": None,
+    }
+
+
+def test_demo_json_when_the_run_is_not_archived(
+    archive_directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADE_LEDGER__ENABLED", "false")
+    result = runner.invoke(app, ["demo", "--json"])
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.stdout)
+    assert payload["archive"]["archived"] is False
+    assert payload["archive"]["status"] == "disabled"
+    assert payload["totals"]["entries"] == 4
+    assert "archive disabled" in result.stderr
+    assert not archive_directory.exists()
+
+
+@pytest.mark.parametrize("as_json", [[], ["--json"]])
+def test_demo_with_invalid_settings_is_a_usage_error(
+    as_json: list[str], archive_directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADE_LEDGER__PREFIX", "..")
+    result = runner.invoke(app, ["demo", *as_json])
+    assert result.exit_code == 2, result.output
+    assert "not a plain folder path" in " ".join(result.output.split())
+    assert result.stdout == ""
+    assert not archive_directory.exists()
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(
+    archive_directory: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken_broker() -> Any:
+        raise RuntimeError("simulated market closed")
+
+    monkeypatch.setattr(demo_scenario, "demo_broker", broken_broker)
+    monkeypatch.setattr(sys, "argv", ["trade-ledger", "demo"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert captured.err == "trade-ledger: unexpected error: RuntimeError: simulated market closed\n"
+    assert "Traceback" not in captured.out
+
+
 def test_demo_output_verifies(archive_directory: Path) -> None:
     assert runner.invoke(app, ["demo"]).exit_code == 0
     today = datetime.now(UTC).date()
     verdicts = list(archive_from_settings().verify_runs(today))
     assert len(verdicts) == 1
     assert verdicts[0].ok, verdicts[0]
-    if "verify" not in commands():
-        pytest.skip("the archive's `trade-ledger verify` command is not registered yet")
     verified = runner.invoke(app, ["verify", "--date", today.isoformat()])
     assert verified.exit_code == 0, verified.output
+    assert "1 valid, 0 invalid, 0 unverifiable, 0 unreadable" in verified.stdout
 
 
 def test_demo_on_a_fresh_machine(tmp_path: Path) -> None:
@@ -131,6 +222,15 @@ def test_reconcile_one_run(alpaca_server: LoopbackAlpaca, alpaca_env: dict[str, 
     (ref,) = archive_from_settings().list_runs(datetime.now(UTC).date())
     result = runner.invoke(app, ["reconcile", "--run", ref.key])
     assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "1 run(s), 5 ledger fill(s), 5 broker fill(s), 5 matched: OK" in text
+    as_json = runner.invoke(app, ["reconcile", "--run", ref.key, "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    report = json.loads(as_json.stdout)
+    assert report["ok"] is True
+    assert report["ledger_ids"] == [ref.ledger_id]
+    assert (report["ledger_fills"], report["broker_fills"], report["matched"]) == (5, 5, 5)
+    assert report["discrepancies"] == []
 
 
 def test_reconcile_without_credentials_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,7 +262,7 @@ def test_demo_prints_markup_like_data_verbatim(
     archive_directory: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ids, strategy names and broker reasons are data: never parsed as rich markup."""
-    original_plan = demo_command.demo_plan
+    original_plan = demo_scenario.demo_plan
 
     def markup_plan(now: datetime) -> Any:
         plan = original_plan(now)
@@ -176,8 +276,8 @@ def test_demo_prints_markup_like_data_verbatim(
             reject={"GME": "no [/] buying power[red]"},
         )
 
-    monkeypatch.setattr(demo_command, "demo_plan", markup_plan)
-    monkeypatch.setattr(demo_command, "demo_broker", markup_broker)
+    monkeypatch.setattr(demo_scenario, "demo_plan", markup_plan)
+    monkeypatch.setattr(demo_scenario, "demo_broker", markup_broker)
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
@@ -200,13 +300,6 @@ def test_reconcile_prints_markup_like_arguments_verbatim() -> None:
     result = runner.invoke(app, ["reconcile", "--price-tolerance", "[/]x"])
     assert result.exit_code == 2, result.output
     assert "--price-tolerance is not a number: '[/]x'" in result.output
-
-
-@pytest.mark.parametrize("command", ["demo", "reconcile"])
-def test_help(command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
-    assert result.exit_code == 0, result.output
-    assert "Usage" in result.output
 
 
 def test_reconcile_refuses_a_missing_archive_directory(

@@ -12,9 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.archive.port import WriteOutcome
-from adapters.executor import Executor
-from adapters.simulated_broker import SimulatedBroker
+from adapters import Executor, SimulatedBroker, WriteOutcome
 from ledger_domain import TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 

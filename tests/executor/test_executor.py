@@ -14,12 +14,17 @@ from typing import Any
 
 import pytest
 
-from adapters.archive import Archive, Outbox, S3Archive
-from adapters.archive.port import WriteOutcome
-from adapters.broker import Execution, OrderRequest, OrderTicket
-from adapters.executor import Executor
-from adapters.settings import S3ClientSettings
-from adapters.simulated_broker import SimulatedBroker
+from adapters import (
+    Archive,
+    Execution,
+    Executor,
+    OrderRequest,
+    OrderTicket,
+    S3ClientSettings,
+    SimulatedBroker,
+    WriteOutcome,
+)
+from adapters.archive import Outbox, S3Archive
 from ledger_domain import Ledger, RebalancePlan, TradeLedgerService, to_record
 from tests.executor.conftest import ATTRIBUTION, archived, item, make_plan
 from tests.servers import free_port
@@ -324,7 +329,10 @@ def test_an_order_that_never_finishes_times_out(run_archive: Archive) -> None:
     plan = make_plan([item("AAPL", "BUY", "100")])
     result = asyncio.run(executor.execute_rebalance_plan(plan))
     assert result.orders[0].status == "timed_out"
-    assert result.archived
+    assert "still open after 0.05s" in (result.orders[0].reason or "")
+    assert result.orders[0].order_id is not None  # placed, then given up on
+    assert executor.trade_ledger.total_entries == 0
+    assert result.archived  # the run still ends, closed and archived
 
 
 def test_the_run_completes_even_if_the_caller_is_cancelled(

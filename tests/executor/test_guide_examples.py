@@ -13,8 +13,8 @@ from tests.executor.conftest import ATTRIBUTION, item, make_plan
 
 
 def test_basic_usage(capsys: pytest.CaptureFixture[str], archive_directory: Path) -> None:
-    from adapters.executor import Executor
-    from adapters.simulated_broker import SimulatedBroker as AlpacaManager
+    from adapters import Executor
+    from adapters import SimulatedBroker as AlpacaManager
 
     plan = make_plan(
         [item("AAPL", "BUY", "5000"), item("MSFT", "SELL", "-2000")],
@@ -67,8 +67,7 @@ def test_multi_strategy_attribution(capsys: pytest.CaptureFixture[str]) -> None:
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from adapters.executor import Executor
-    from adapters.simulated_broker import SimulatedBroker
+    from adapters import Executor, SimulatedBroker
     from ledger_domain import RebalancePlan, RebalancePlanItem
 
     executor = Executor(SimulatedBroker())
@@ -127,8 +126,7 @@ def test_multi_strategy_attribution(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_individual_trade_details_and_missing_data(capsys: pytest.CaptureFixture[str]) -> None:
-    from adapters.executor import Executor
-    from adapters.simulated_broker import SimulatedBroker
+    from adapters import Executor, SimulatedBroker
 
     executor = Executor(
         SimulatedBroker(no_quote={"TEST"}, reject={"GME": "insufficient buying power"})

@@ -10,7 +10,7 @@ from alpaca.data.models import Quote
 from alpaca.trading.enums import OrderSide, OrderStatus, OrderType, TradeEvent
 from alpaca.trading.models import Order, TradeActivity, TradeUpdate
 
-from adapters.alpaca import (
+from adapters.brokers.alpaca import (
     AlpacaMappingError,
     activity_execution,
     exact_decimal,
@@ -20,7 +20,6 @@ from adapters.alpaca import (
     quote_model,
     record_order,
     record_trade_update,
-    same_execution,
     trade_activity,
     trade_update_execution,
 )
@@ -250,10 +249,3 @@ def test_trading_api_sample_activity_short_sale() -> None:
 def test_non_fill_activity_is_refused() -> None:
     with pytest.raises(AlpacaMappingError, match="not FILL"):
         activity_execution(dict(payloads.FILL_ACTIVITY, activity_type="DIV"))
-
-
-def test_stream_execution_ids_name_activities() -> None:
-    activity_id = payloads.FILL_ACTIVITY["id"]
-    assert same_execution("5f2c3a8e-6a1b-4c3d-9e8f-0a1b2c3d4e5f", activity_id)
-    assert same_execution(activity_id, activity_id)
-    assert not same_execution("other", activity_id)

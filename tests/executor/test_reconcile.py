@@ -8,11 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from adapters.archive import Archive, open_archive
-from adapters.broker import Execution, OrderRequest
-from adapters.executor import Executor
-from adapters.reconcile import LedgerFill, reconcile, reconcile_date
-from adapters.simulated_broker import SimulatedBroker
+from adapters import (
+    Archive,
+    Execution,
+    Executor,
+    OrderRequest,
+    SimulatedBroker,
+    open_archive,
+    reconcile_date,
+)
+from adapters.reconciliation.fills import LedgerFill
+from adapters.reconciliation.matching import reconcile, same_execution
 from ledger_domain import TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 
@@ -61,6 +67,14 @@ def test_matching_by_stream_execution_id_and_activity_id() -> None:
     assert report.matched == 2
 
 
+def test_stream_execution_ids_name_activities() -> None:
+    activity_id = "20240115143052123::5f2c3a8e-6a1b-4c3d-9e8f-0a1b2c3d4e5f"
+    assert same_execution("5f2c3a8e-6a1b-4c3d-9e8f-0a1b2c3d4e5f", activity_id)
+    assert same_execution(activity_id, activity_id)
+    assert not same_execution("other", activity_id)
+    assert not same_execution("5f2c3a8e-6a1b-4c3d-9e8f-0a1b2c3d4e5f", "5f2c3a8e")
+
+
 def test_per_execution_quantity_price_symbol_and_side() -> None:
     report = check(
         [fill("x-1", "10", "150.25"), fill("x-2", "5", "150.30", side="SELL")],
@@ -77,8 +91,13 @@ def test_per_execution_quantity_price_symbol_and_side() -> None:
 
 def test_price_tolerance() -> None:
     ledger, broker = [fill("x-1", "10", "150.25")], [activity("x-1", "10", "150.2501")]
-    assert not check(ledger, broker).ok
-    assert check(ledger, broker, price_tolerance=Decimal("0.001")).ok
+    exact = check(ledger, broker)
+    assert [(d.kind, d.ledger_price, d.broker_price) for d in exact.discrepancies] == [
+        ("price_mismatch", Decimal("150.25"), Decimal("150.2501"))
+    ]
+    tolerant = check(ledger, broker, price_tolerance=Decimal("0.001"))
+    assert tolerant.ok
+    assert tolerant.matched == 1
 
 
 def test_a_whole_order_entry_against_partial_fills() -> None:
@@ -208,7 +227,12 @@ def test_unreadable_and_snapshot_only_documents(tmp_path: Path) -> None:
             return [activity("a-1", "10", "150.25"), activity("a-2", "6.5", "150.30")]
 
     report = asyncio.run(reconcile_date(archive, date(2024, 1, 15), History()))
-    assert report.discrepancies == []  # the snapshot's order matches its two fills
-    assert len(report.unreadable_runs) == 1
+    # the snapshot's one whole-order entry is compared with the broker's two fills of it
+    assert (report.ledger_fills, report.broker_fills, report.matched) == (1, 2, 1)
+    assert report.discrepancies == []
+    assert report.ledger_ids == [legacy["ledger_id"]]
+    assert report.unreadable_runs == [
+        "trade-ledgers/2024/01/15/150000-1c9c7f4e-3a4b-4c5d-8e6f-7a8b9c0d1e2f-broken.json"
+    ]
     assert not report.ok
     assert any("snapshot-only" in note for note in report.notes)

@@ -8,8 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.broker import Broker, BrokerError, FillHistory, OrderRequest, client_order_id
-from adapters.simulated_broker import SimulatedBroker, reference_price
+from adapters import (
+    Broker,
+    BrokerError,
+    FillHistory,
+    OrderRequest,
+    SimulatedBroker,
+    client_order_id,
+)
+from adapters.brokers.simulated import reference_price
 
 FIXED = datetime(2024, 1, 15, 14, 30, 52, tzinfo=UTC)
 
@@ -106,22 +113,35 @@ def test_duplicate_client_order_id_returns_the_existing_order() -> None:
         return await broker.submit_order(request), await broker.submit_order(request)
 
     first, second = asyncio.run(run())
-    assert first == second
+    assert first.order_id is not None
+    assert first.status == "accepted"
+    assert second == first  # the same order, not a second one
+    assert len(broker.submitted) == 2  # both requests reached the broker
 
 
 def test_fill_history_and_replayed_watch() -> None:
-    broker = SimulatedBroker(partial_fills={"AAPL": 2})
+    broker = SimulatedBroker(
+        prices={"AAPL": "199.99"}, partial_fills={"AAPL": 2}, clock=lambda: FIXED
+    )
 
-    async def run() -> tuple[list, list, list]:
+    async def run() -> tuple[str, list, list, list, list]:
         ticket = await broker.submit_order(OrderRequest("AAPL", "BUY", qty=Decimal(4)))
         first = [e async for e in broker.executions(ticket)]
         again = [e async for e in broker.executions(ticket)]
-        now = datetime.now(UTC)
-        history = await broker.fill_activities(now - timedelta(hours=1), now + timedelta(hours=1))
-        return first, again, history
+        hour = timedelta(hours=1)
+        history = await broker.fill_activities(FIXED - hour, FIXED + hour)
+        before = await broker.fill_activities(FIXED - hour, FIXED)
+        return ticket.order_id or "", first, again, history, before
 
-    first, again, history = asyncio.run(run())
-    assert first == again == history
+    order_id, first, again, history, before = asyncio.run(run())
+    assert [(e.execution_id, e.side, e.qty, e.price) for e in first] == [
+        (f"{order_id}-x1", "BUY", Decimal(2), Decimal("200.00")),
+        (f"{order_id}-x2", "BUY", Decimal(2), Decimal("200.01")),
+    ]
+    assert all((e.order_id, e.symbol, e.filled_at) == (order_id, "AAPL", FIXED) for e in first)
+    assert again == first  # a second watcher sees the same executions again
+    assert history == first  # and the fill history holds exactly them
+    assert before == []  # the window's end is exclusive
 
 
 def test_unknown_order_is_a_broker_error() -> None:

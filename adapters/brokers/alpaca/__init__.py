@@ -1,8 +1,8 @@
 """Alpaca through alpaca-py: model mapping, the Alpaca broker, fill activities, settings."""
 
-from adapters.alpaca.activities import fetch_fill_activities
-from adapters.alpaca.broker import AlpacaBroker
-from adapters.alpaca.mapping import (
+from adapters.brokers.alpaca.activities import fetch_fill_activities
+from adapters.brokers.alpaca.broker import AlpacaBroker
+from adapters.brokers.alpaca.mapping import (
     ORDER_TYPES,
     AlpacaMappingError,
     activity_execution,
@@ -13,11 +13,10 @@ from adapters.alpaca.mapping import (
     quote_model,
     record_order,
     record_trade_update,
-    same_execution,
     trade_activity,
     trade_update_execution,
 )
-from adapters.alpaca.settings import AlpacaConfigError, AlpacaSettings
+from adapters.brokers.alpaca.settings import AlpacaConfigError, AlpacaSettings
 
 __all__ = [
     "ORDER_TYPES",
@@ -34,7 +33,6 @@ __all__ = [
     "quote_model",
     "record_order",
     "record_trade_update",
-    "same_execution",
     "trade_activity",
     "trade_update_execution",
 ]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from adapters.alpaca.mapping import activity_execution
-from adapters.broker import BrokerError, Execution
+from adapters.brokers.alpaca.mapping import activity_execution
+from adapters.brokers.port import BrokerError, Execution
 from ledger_domain.models import as_utc
 
 FILL_ACTIVITIES_PATH = "/account/activities/FILL"

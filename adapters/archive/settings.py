@@ -1,4 +1,5 @@
-"""Settings from the environment (pydantic-settings, ``TRADE_LEDGER__`` prefix, ``__`` nesting).
+"""The archive's settings from the environment (pydantic-settings, ``TRADE_LEDGER__`` prefix,
+``__`` nesting).
 
 The guide's variables work as written::
 
@@ -73,7 +74,7 @@ def normalise_prefix(value: str) -> str:
     return prefix
 
 
-class TradeLedgerSettings(BaseSettings):
+class ArchiveSettings(BaseSettings):
     """Where and how finished runs are archived.
 
     No ``bucket_name``: runs go to the local directory archive (the embedded default).
@@ -102,7 +103,7 @@ class TradeLedgerSettings(BaseSettings):
         return normalise_prefix(value)
 
     @model_validator(mode="after")
-    def _normalise(self) -> TradeLedgerSettings:
+    def _normalise(self) -> ArchiveSettings:
         if self.bucket_name is not None and not self.bucket_name.strip():
             self.bucket_name = None
         return self

@@ -1,7 +1,7 @@
 """alpaca-py's models -> the ledger's inputs, exactly.
 
 * ``Order``: a filled (or partially filled, then finished) order becomes one whole-order
-  :class:`~adapters.broker.Execution` of what was *filled* (``filled_qty`` at
+  :class:`~adapters.brokers.port.Execution` of what was *filled* (``filled_qty`` at
   ``filled_avg_price``), never what was requested. Multi-leg orders map leg by leg.
 * ``TradeUpdate``: ``fill`` and ``partial_fill`` events become one execution each, keyed by
   the event's ``execution_id``; every other event (including ones alpaca-py does not know)
@@ -23,7 +23,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from adapters.broker import Execution, Side
+from adapters.brokers.port import Execution, Side
 from ledger_domain import QuoteModel, TradeLedgerEntry, TradeLedgerService
 from ledger_domain.errors import InvalidFillError
 from ledger_domain.models import as_utc
@@ -281,14 +281,3 @@ def trade_activity(raw: Mapping[str, Any]) -> Any:
         return TradeActivity(**data)
     except ValidationError as error:
         raise AlpacaMappingError(f"not a TradeActivity: {error}") from error
-
-
-def same_execution(ledger_execution_id: str, activity_id: str) -> bool:
-    """Does a ledger execution id name this fill activity?
-
-    Activity ids read ``<timestamp>::<uuid>``; a stream's ``execution_id`` is the uuid.
-    """
-    if ledger_execution_id == activity_id:
-        return True
-    _, sep, tail = activity_id.partition("::")
-    return bool(sep) and tail == ledger_execution_id

@@ -40,190 +40,25 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from adapters.archive.port import RunArchive, WriteOutcome
-from adapters.broker import Broker, Execution, OrderRequest, Side, client_order_id
+from adapters.archive.port import RunArchive
+from adapters.brokers.port import Broker, Execution, OrderRequest
+from adapters.execution.orders import SIDES_IN_ORDER, order_requests, tradable_items
+from adapters.execution.recorder import FillRecorder
+from adapters.execution.result import ExecutionResult, OrderReport
 from ledger_domain import QuoteModel, TradeLedgerService
 
 logger = logging.getLogger(__name__)
-
-ZERO = Decimal(0)
-
-
-def trade_amount(item: Any) -> Decimal:
-    """A plan item's ``trade_amount`` as an exact ``Decimal``.
-
-    A float goes through its shortest ``repr`` (``1000.1`` gives ``Decimal("1000.1")``, not
-    the binary value ``1000.1000000000000227...``), as fills and quotes do; ``Decimal``,
-    ``int`` and ``str`` amounts convert as ``Decimal`` does.
-    """
-    value = item.trade_amount
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
-
 
 LedgerFactory = Callable[[str | None], TradeLedgerService]
 
 
 def _default_ledger(correlation_id: str | None) -> TradeLedgerService:
     return TradeLedgerService(correlation_id)
-
-
-@dataclass
-class OrderReport:
-    """What happened to one plan item's order."""
-
-    symbol: str
-    side: str
-    client_order_id: str
-    notional: Decimal
-    order_id: str | None = None
-    status: str = "pending"
-    filled_qty: Decimal = ZERO
-    filled_value: Decimal = ZERO
-    executions: int = 0
-    reason: str | None = None
-
-    @property
-    def average_price(self) -> Decimal | None:
-        return self.filled_value / self.filled_qty if self.filled_qty else None
-
-    def add(self, execution: Execution) -> None:
-        self.executions += 1
-        self.filled_qty += execution.qty
-        self.filled_value += execution.value
-
-
-@dataclass
-class ExecutionResult:
-    """The outcome of one plan: orders, and what the ledger and archive did.
-
-    ``success`` is about the trades only; ledger and archive problems are in
-    ``ledger_errors`` / ``archive_error`` and never turn a trading success into a failure.
-    """
-
-    plan_id: str
-    correlation_id: str
-    ledger_id: str
-    started_at: datetime
-    finished_at: datetime | None = None
-    orders: list[OrderReport] = field(default_factory=list)
-    ledger_errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    ledger_closed: bool = False
-    archive: WriteOutcome | None = None
-    archive_error: str | None = None
-    replayed: bool = False
-
-    @property
-    def success(self) -> bool:
-        """Every order was placed and completely filled."""
-        return all(order.status == "filled" for order in self.orders)
-
-    @property
-    def orders_placed(self) -> int:
-        return sum(1 for order in self.orders if order.order_id is not None)
-
-    @property
-    def orders_filled(self) -> int:
-        return sum(1 for order in self.orders if order.filled_qty > 0)
-
-    @property
-    def orders_failed(self) -> list[OrderReport]:
-        return [o for o in self.orders if o.status in ("rejected", "error", "timed_out")]
-
-    @property
-    def executions(self) -> int:
-        return sum(order.executions for order in self.orders)
-
-    @property
-    def ledger_ok(self) -> bool:
-        return not self.ledger_errors and self.ledger_closed
-
-    @property
-    def archived(self) -> bool:
-        return self.archive is not None and self.archive.archived
-
-
-class _Recorder:
-    """Records executions on a worker thread, in arrival order, never blocking the caller."""
-
-    def __init__(
-        self, ledger: TradeLedgerService, plan: Any, correlation_id: str, errors: list[str]
-    ) -> None:
-        self._ledger = ledger
-        self._plan = plan
-        self._correlation_id = correlation_id
-        self._errors = errors
-        self._queue: asyncio.Queue[tuple[Execution, QuoteModel | None] | None] = asyncio.Queue()
-        self._task = asyncio.create_task(self._run(), name=f"ledger-{ledger.ledger_id}")
-        self.pending = 0
-        self.recorded = 0
-
-    def submit(self, execution: Execution, quote: QuoteModel | None) -> None:
-        self.pending += 1
-        self._queue.put_nowait((execution, quote))
-
-    def _record(self, execution: Execution, quote: QuoteModel | None) -> None:
-        if execution.execution_id is None:  # the broker only knows the whole order
-            self._ledger.record_filled_order(execution, self._correlation_id, self._plan, quote)
-        else:
-            self._ledger.record_execution(
-                execution,
-                self._correlation_id,
-                rebalance_plan=self._plan,
-                quote_at_fill=quote,
-                execution_id=execution.execution_id,
-            )
-
-    async def _run(self) -> None:
-        """Record in arrival order; a burst of fills goes to the thread in one hop."""
-        done = False
-        while not done:
-            batch = [await self._queue.get()]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            if None in batch:
-                done = True
-                batch = batch[: batch.index(None)]
-            fills = [item for item in batch if item is not None]
-            try:
-                await asyncio.to_thread(self._record_batch, fills)
-            finally:
-                self.pending -= len(fills)
-
-    def _record_batch(self, fills: list[tuple[Execution, QuoteModel | None]]) -> None:
-        for execution, quote in fills:
-            try:
-                self._record(execution, quote)
-                self.recorded += 1
-            except Exception as error:
-                message = (
-                    f"fill {execution.execution_id or execution.order_id} "
-                    f"({execution.side} {execution.qty} {execution.symbol} @ {execution.price}) "
-                    f"not recorded: {error}"
-                )
-                logger.error("ledger %s: %s", self._ledger.ledger_id, message)
-                self._errors.append(message)
-
-    async def finish(self, timeout: float) -> bool:
-        """Wait (at most ``timeout`` s) for every submitted fill to be recorded."""
-        self._queue.put_nowait(None)
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout)
-        except TimeoutError:
-            message = f"ledger still recording after {timeout}s; {self.pending} fill(s) pending"
-            logger.error("ledger %s: %s", self._ledger.ledger_id, message)
-            self._errors.append(message)
-            return False
-        return True
 
 
 @contextlib.asynccontextmanager
@@ -242,7 +77,7 @@ def as_broker(broker: Any) -> Broker:
     if isinstance(broker, Broker):
         return broker
     if type(broker).__name__ == "TradingClient":
-        from adapters.alpaca.broker import AlpacaBroker  # noqa: PLC0415
+        from adapters.brokers.alpaca.broker import AlpacaBroker  # noqa: PLC0415
 
         return AlpacaBroker(broker)
     raise TypeError(f"{type(broker).__name__} does not implement the broker port")
@@ -336,14 +171,10 @@ class Executor:
             ledger_id=ledger.ledger_id,
             started_at=datetime.now(UTC),
         )
-        recorder = _Recorder(ledger, plan, result.correlation_id, result.ledger_errors)
-        items = [
-            item
-            for item in plan.items
-            if str(item.action).upper() in ("BUY", "SELL") and trade_amount(item) != 0
-        ]
-        for side in ("SELL", "BUY"):
-            requests = self._requests(plan, [i for i in items if str(i.action).upper() == side])
+        recorder = FillRecorder(ledger, plan, result.correlation_id, result.ledger_errors)
+        items = tradable_items(plan)
+        for side in SIDES_IN_ORDER:
+            requests = order_requests(plan, items, side)
             reports = await asyncio.gather(
                 *(self._execute_order(request, recorder, result) for request in requests)
             )
@@ -358,28 +189,8 @@ class Executor:
         self._log(result)
         return result
 
-    @staticmethod
-    def _requests(plan: Any, items: list[Any]) -> list[OrderRequest]:
-        """One side's orders by priority; a symbol listed twice gets its own order id."""
-        seen: dict[str, int] = {}
-        requests = []
-        for item in sorted(items, key=lambda item: item.priority):
-            symbol = str(item.symbol).strip().upper()
-            side: Side = "BUY" if str(item.action).upper() == "BUY" else "SELL"
-            seen[symbol] = count = seen.get(symbol, 0) + 1
-            suffix = [str(count)] if count > 1 else []
-            requests.append(
-                OrderRequest(
-                    symbol=symbol,
-                    side=side,
-                    notional=abs(trade_amount(item)),
-                    client_order_id=client_order_id(str(plan.plan_id), symbol, side, *suffix),
-                )
-            )
-        return requests
-
     async def _execute_order(
-        self, request: OrderRequest, recorder: _Recorder, result: ExecutionResult
+        self, request: OrderRequest, recorder: FillRecorder, result: ExecutionResult
     ) -> OrderReport:
         symbol, side = request.symbol, request.side
         amount = request.notional or Decimal(0)

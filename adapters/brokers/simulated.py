@@ -23,7 +23,7 @@ from decimal import ROUND_DOWN, Decimal
 from hashlib import sha256
 from uuid import NAMESPACE_URL, uuid5
 
-from adapters.broker import BrokerError, Execution, OrderRequest, OrderState, OrderTicket
+from adapters.brokers.port import BrokerError, Execution, OrderRequest, OrderState, OrderTicket
 from ledger_domain import QuoteModel
 from ledger_domain.models import as_utc
 

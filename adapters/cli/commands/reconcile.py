@@ -3,7 +3,8 @@
 Exit status: 0 when ledgers and broker agree, 1 when they differ, 2 when the comparison
 could not be made (no credentials, broker or archive unreachable, bad arguments).
 Credentials come from ``ALPACA_API_KEY`` / ``ALPACA_SECRET_KEY`` (see
-``adapters.alpaca.settings``); they are never printed or logged.
+``adapters.brokers.alpaca.settings``); they are never printed or logged. :func:`register`
+adds the command to the application.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.cli.app import app
-from adapters.cli.archive_commands import chosen_archive
+from adapters.cli.common import chosen_archive
 
 EXIT_DIFFERENT = 1
 EXIT_UNABLE = 2
@@ -38,7 +38,6 @@ def _decimal(console: Console, value: str, name: str) -> Decimal:
     return result
 
 
-@app.command()
 def reconcile(
     *,
     day: Annotated[
@@ -66,9 +65,9 @@ def reconcile(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compare archived runs with the broker's fills: missing, unknown, mismatched."""
-    from adapters.alpaca import AlpacaBroker, AlpacaConfigError, AlpacaSettings  # noqa: PLC0415
-    from adapters.broker import BrokerError  # noqa: PLC0415
-    from adapters.reconcile import reconcile_date, reconcile_run  # noqa: PLC0415
+    from adapters.brokers.alpaca import AlpacaBroker, AlpacaConfigError, AlpacaSettings  # noqa: PLC0415
+    from adapters.brokers.port import BrokerError  # noqa: PLC0415
+    from adapters.reconciliation.runs import reconcile_date, reconcile_run  # noqa: PLC0415
 
     console = Console(markup=False)  # broker data and arguments are never rich markup
     options = {
@@ -107,3 +106,8 @@ def reconcile(
             console.print(f"  note: {note}", highlight=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(EXIT_DIFFERENT)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``reconcile`` to ``app``."""
+    app.command("reconcile")(reconcile)

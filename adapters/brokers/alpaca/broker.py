@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from adapters.alpaca.activities import MAX_PAGE_SIZE, fetch_fill_activities
-from adapters.alpaca.mapping import (
+from adapters.brokers.alpaca.activities import MAX_PAGE_SIZE, fetch_fill_activities
+from adapters.brokers.alpaca.mapping import (
     AlpacaMappingError,
     enum_text,
     exact_decimal,
@@ -36,8 +36,8 @@ from adapters.alpaca.mapping import (
     quote_model,
     trade_update_execution,
 )
-from adapters.alpaca.settings import AlpacaSettings
-from adapters.broker import (
+from adapters.brokers.alpaca.settings import AlpacaSettings
+from adapters.brokers.port import (
     BrokerError,
     Execution,
     OrderRequest,

@@ -1,8 +1,8 @@
 """The broker port: what the executor and reconciliation need from a broker, nothing more.
 
-Two adapters implement it: ``adapters.alpaca.AlpacaBroker`` (alpaca-py's ``TradingClient``
-and market data client) and ``adapters.simulated_broker.SimulatedBroker`` (the demo and
-tests). Everything crossing the port is exact: quantities and prices are ``Decimal``,
+Two adapters implement it: ``adapters.brokers.alpaca.AlpacaBroker`` (alpaca-py's
+``TradingClient`` and market data client) and ``adapters.brokers.simulated.SimulatedBroker``
+(the demo and tests). Everything crossing the port is exact: quantities and prices are ``Decimal``,
 times are timezone-aware UTC.
 
 An :class:`Execution` reads like the executor's order result (``symbol``, ``action``,

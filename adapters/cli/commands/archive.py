@@ -1,5 +1,7 @@
 """``trade-ledger list | show | verify | push-outbox``: the archive from the command line.
 
+:func:`register` adds the four commands to the application.
+
 ``--archive`` takes a directory or ``s3://bucket[/prefix]`` (default: the settings, i.e.
 ``TRADE_LEDGER__BUCKET_NAME`` or the local directory). Runs are chosen by ``--key`` (one
 or more), ``--date YYYY-MM-DD``, or ``--from``/``--to`` (inclusive). ``--json`` prints
@@ -17,26 +19,12 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from adapters.archive import (
-    Archive,
-    ArchivedRun,
-    ArchiveError,
-    LocalDirectoryArchive,
-    RunRead,
-    RunRef,
-    RunVerification,
-    WriteOutcome,
-    archive_from_settings,
-    open_archive,
-)
-from adapters.cli.app import app
-from adapters.settings import TradeLedgerSettings
+from adapters.archive import Archive, ArchivedRun, ArchiveError, RunRead, RunRef, RunVerification
+from adapters.cli.common import chosen_archive, err, out, outcome_json, print_json
 
 PROGRESS_THRESHOLD = 5
 """Show a progress bar when more runs than this are read."""
@@ -71,39 +59,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON 
 WorkersOption = Annotated[
     int, typer.Option("--workers", "-w", min=1, max=64, help="Runs read in parallel.")
 ]
-
-# markup=False: keys, ids, errors and event fields come from documents and from the user
-# (``--key '[/]x'``); as rich markup they could crash the command or restyle the output.
-# Styles are given as ``style=`` / ``Text`` instead.
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
-
-
-def chosen_archive(location: str | None, *, must_exist: bool = True) -> Archive:
-    """The chosen archive; a usage error (exit 2) for bad settings or a missing directory.
-
-    A local archive that is read (``list``/``show``/``verify``) must be an existing
-    directory: a mistyped path is an error, not an archive without runs.
-    """
-    hint = "--archive / TRADE_LEDGER__*"
-    try:
-        settings = TradeLedgerSettings()
-        archive = (
-            archive_from_settings(settings)
-            if location is None
-            else open_archive(location, settings)
-        )
-    except (ValidationError, ValueError) as error:
-        raise typer.BadParameter(str(error), param_hint=hint) from error
-    if must_exist and isinstance(archive, LocalDirectoryArchive):
-        directory = archive.directory
-        if not directory.exists():
-            message = f"archive directory {str(directory)!r} does not exist"
-            raise typer.BadParameter(message, param_hint=hint)
-        if not directory.is_dir():
-            message = f"archive location {str(directory)!r} is not a directory"
-            raise typer.BadParameter(message, param_hint=hint)
-    return archive
 
 
 def _day_range(
@@ -166,14 +121,9 @@ def _with_progress(items: Iterable[T], total: int, label: str, quiet: bool) -> I
             progress.advance(task)
 
 
-def _print_json(value: Any) -> None:
-    out.out(json.dumps(value, indent=2, ensure_ascii=False), highlight=False)
-
-
 # -- list ------------------------------------------------------------------------------
 
 
-@app.command("list")
 def list_runs(
     *,
     archive_location: ArchiveOption = None,
@@ -189,7 +139,7 @@ def list_runs(
         raise typer.BadParameter("choose a day with --date, or a range with --from/--to")
     refs = _listed(archive, *days)
     if as_json:
-        _print_json([_ref_json(ref) for ref in refs])
+        print_json([_ref_json(ref) for ref in refs])
         return
     table = Table(title=f"{archive.location}: {_span(*days)}")
     table.add_column("time (UTC)", no_wrap=True)
@@ -223,7 +173,6 @@ def _span(first: date, last: date) -> str:
 # -- show ------------------------------------------------------------------------------
 
 
-@app.command("show")
 def show_runs(
     *,
     archive_location: ArchiveOption = None,
@@ -243,7 +192,7 @@ def show_runs(
     )
     results = list(reads)
     if as_json:
-        _print_json([_read_json(result) for result in results])
+        print_json([_read_json(result) for result in results])
     else:
         for result in results:
             if result.run is None:
@@ -321,7 +270,6 @@ def _when(value: datetime | None) -> str:
 _STYLE = {"valid": "green", "invalid": "red", "unverifiable": "yellow", "unreadable": "red"}
 
 
-@app.command("verify")
 def verify_runs(
     *,
     archive_location: ArchiveOption = None,
@@ -351,7 +299,7 @@ def verify_runs(
     for verdict in verdicts:
         counts[verdict.status] += 1
     if as_json:
-        _print_json(
+        print_json(
             {
                 "archive": archive.location,
                 "counts": counts,
@@ -387,7 +335,6 @@ def _print_verdicts(verdicts: Sequence[RunVerification]) -> None:
 # -- push-outbox -----------------------------------------------------------------------
 
 
-@app.command("push-outbox")
 def push_outbox(
     *,
     archive_location: ArchiveOption = None,
@@ -397,7 +344,7 @@ def push_outbox(
     archive = chosen_archive(archive_location, must_exist=False)  # pushing may create it
     outcomes = archive.push_outbox()
     if as_json:
-        _print_json([_outcome_json(o) for o in outcomes])
+        print_json([outcome_json(o) for o in outcomes])
     else:
         for outcome in outcomes:
             out.print(f"{outcome.status:17s} {outcome.key} {outcome.error or ''}".rstrip())
@@ -406,10 +353,9 @@ def push_outbox(
         raise typer.Exit(1)
 
 
-def _outcome_json(outcome: WriteOutcome) -> dict[str, Any]:
-    return {
-        "status": outcome.status,
-        "key": outcome.key,
-        "location": outcome.location,
-        "error": outcome.error,
-    }
+def register(app: typer.Typer) -> None:
+    """Add ``list``, ``show``, ``verify`` and ``push-outbox`` to ``app``."""
+    app.command("list")(list_runs)
+    app.command("show")(show_runs)
+    app.command("verify")(verify_runs)
+    app.command("push-outbox")(push_outbox)

@@ -1,0 +1,36 @@
+"""The ``trade-ledger`` application: every command group registered here, explicitly.
+
+Importing a command module registers nothing; :func:`build_app` adds each group's
+commands, in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from adapters.cli.commands import archive, demo, reconcile
+
+COMMAND_GROUPS = (archive, reconcile, demo)
+"""Each module's ``register(app)`` adds its commands: list/show/verify/push-outbox,
+reconcile, demo."""
+
+
+def root() -> None:
+    """Event-sourced trade ledgers: record, archive, list, show, verify."""
+
+
+def build_app() -> typer.Typer:
+    """A new ``trade-ledger`` application with every command group registered."""
+    app = typer.Typer(
+        name="trade-ledger",
+        help="Record, archive, list, show and verify event-sourced trade ledgers.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    app.callback()(root)
+    for group in COMMAND_GROUPS:
+        group.register(app)
+    return app
+
+
+app = build_app()

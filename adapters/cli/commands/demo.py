@@ -1,0 +1,240 @@
+"""``trade-ledger demo``: the main job, end to end, on a simulated broker.
+
+A multi-strategy rebalance plan is executed by the real ``Executor`` against the
+``SimulatedBroker`` (see ``adapters.cli.demo_scenario``). Every fill is recorded as it
+happens, the ledger is closed and archived to the *local* archive (``./trade-ledger-archive``
+or ``TRADE_LEDGER__LOCAL_DIRECTORY``; never S3, these are simulated trades), reconciled
+against the simulated broker's fills, and summarised: as tables, or with ``--json`` as one
+JSON document on stdout (messages go to stderr). Exit 1 when the run could not be archived.
+:func:`register` adds the command to the application.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from adapters.cli.common import archive_settings, err, print_json
+
+if TYPE_CHECKING:
+    from adapters.cli.demo_scenario import DemoRun
+    from projections import StrategyRow
+
+UNATTRIBUTED = "(unattributed)"
+WIDTH = 130
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01')):,}"
+
+
+def _local_directory(archive_location: str | None) -> str:
+    """The demo's archive directory; a URL (``s3://...``) is a usage error, never a folder."""
+    if archive_location is not None and "://" in archive_location:
+        raise typer.BadParameter(
+            f"{archive_location!r} is not a directory: the demo archives its simulated trades "
+            "only to a local directory, never to S3 or another URL",
+            param_hint="--archive",
+        )
+    if archive_location:
+        return str(Path(archive_location).resolve())
+    return str(archive_settings().local_directory.resolve())
+
+
+def demo(
+    archive_location: Annotated[
+        str | None,
+        typer.Option(
+            "--archive",
+            help="Archive directory (default: TRADE_LEDGER__LOCAL_DIRECTORY or "
+            "./trade-ledger-archive); a URL such as s3://... is refused.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="The run's result as one JSON document on stdout."),
+    ] = False,
+) -> None:
+    """Run a multi-strategy plan on the simulated broker, archive it locally, summarise."""
+    from adapters.archive import open_archive  # noqa: PLC0415
+    from adapters.cli import demo_scenario  # noqa: PLC0415  (loads the executor: only here)
+
+    location = _local_directory(archive_location)
+    archive = open_archive(location, archive_settings())
+    run = demo_scenario.run_demo(archive)
+    if as_json:
+        print_json(demo_json(run))
+    else:
+        _print_summary(run)
+    result = run.result
+    outcome = result.archive
+    if outcome is None or not outcome.archived:
+        status = outcome.status if outcome is not None else "not archived"
+        console = err if as_json else _console()
+        console.print(
+            f"archive {status}: {result.archive_error or 'no details'}",
+            style="red",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo`` to ``app``."""
+    app.command("demo")(demo)
+
+
+# -- JSON ----------------------------------------------------------------------------------
+
+
+def demo_json(run: DemoRun) -> dict[str, Any]:
+    """The run as JSON: ids, orders, entries, totals, strategies, reconciliation, archive.
+
+    Decimals are strings (exact, as in the archive's documents); ``entries`` are the
+    ledger's entries exactly as the archived document holds them.
+    """
+    result, ledger = run.result, run.ledger
+    return {
+        "plan_id": run.plan.plan_id,
+        "ledger_id": ledger.ledger_id,
+        "correlation_id": ledger.correlation_id,
+        "orders": [
+            {
+                "side": order.side,
+                "symbol": order.symbol,
+                "notional": str(order.notional),
+                "order_id": order.order_id,
+                "status": order.status,
+                "filled_qty": str(order.filled_qty),
+                "executions": order.executions,
+                "reason": order.reason,
+            }
+            for order in result.orders
+        ],
+        "entries": ledger.model_dump(mode="json")["entries"],
+        "totals": {
+            "entries": ledger.total_entries,
+            "executions": result.executions,
+            "buy_value": str(ledger.total_buy_value),
+            "sell_value": str(ledger.total_sell_value),
+        },
+        "strategies": [_strategy_json(row) for row in _strategy_rows(run)],
+        "reconciliation": run.reconciliation.as_dict(),
+        "ledger_errors": result.ledger_errors,
+        "warnings": result.warnings,
+        "archive": _archive_json(run),
+    }
+
+
+def _archive_json(run: DemoRun) -> dict[str, Any]:
+    """Where the run's document went; ``error`` says why when it was not archived."""
+    result = run.result
+    outcome = result.archive
+    return {
+        "archived": result.archived,
+        "status": outcome.status if outcome is not None else None,
+        "key": outcome.key if outcome is not None else None,
+        "location": outcome.location if outcome is not None else None,
+        "error": result.archive_error,
+    }
+
+
+def _strategy_rows(run: DemoRun) -> list[StrategyRow]:
+    """The strategies with entries, then the unattributed line if it has any."""
+    rows = (*run.strategies.strategies, run.strategies.unattributed)
+    return [row for row in rows if row.entries]
+
+
+def _strategy_json(row: StrategyRow) -> dict[str, Any]:
+    return {
+        "strategy": row.strategy,
+        "entries": row.entries,
+        "buy_notional": str(row.buy_notional),
+        "sell_notional": str(row.sell_notional),
+    }
+
+
+# -- tables --------------------------------------------------------------------------------
+
+
+def _console() -> Console:
+    """stdout, wide enough for the tables when not a terminal (markup off: ids are data)."""
+    console = Console(markup=False)
+    if not console.is_terminal and console.width < WIDTH:
+        console = Console(width=WIDTH, markup=False)
+    return console
+
+
+def _print_summary(run: DemoRun) -> None:
+    console = _console()
+    result, ledger = run.result, run.ledger
+    orders = Table(title=f"Plan {run.plan.plan_id}: orders (sells first)")
+    for column in ("side", "symbol", "notional", "status", "filled qty", "executions", "note"):
+        orders.add_column(column)
+    for order in result.orders:
+        orders.add_row(
+            order.side,
+            order.symbol,
+            _money(order.notional),
+            order.status,
+            str(order.filled_qty),
+            str(order.executions),
+            order.reason or "",
+        )
+    console.print(orders)
+
+    entries = Table(title=f"Ledger {ledger.ledger_id} ({ledger.correlation_id})")
+    for column in ("symbol", "side", "qty", "avg price", "bid / ask at fill", "type", "strategies"):
+        entries.add_column(column)
+    for entry in ledger.entries:
+        quote = (
+            f"{entry.bid_at_fill} / {entry.ask_at_fill}"
+            if entry.bid_at_fill is not None or entry.ask_at_fill is not None
+            else "- (no quote)"
+        )
+        weights = entry.strategy_weights or {}
+        entries.add_row(
+            entry.symbol,
+            entry.direction,
+            str(entry.filled_qty),
+            str(entry.fill_price.quantize(Decimal("0.0001"))),
+            quote,
+            entry.order_type,
+            ", ".join(f"{name} {weight}" for name, weight in weights.items()) or "-",
+        )
+    console.print(entries)
+
+    console.print(
+        f"entries: {ledger.total_entries}   executions: {result.executions}   "
+        f"total buy: {_money(ledger.total_buy_value)}   "
+        f"total sell: {_money(ledger.total_sell_value)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print("per strategy (notional weighted by attribution):", highlight=False)
+    for row in _strategy_rows(run):
+        console.print(
+            f"  {row.strategy or UNATTRIBUTED:<26} entries {row.entries}"
+            f"   buy {_money(row.buy_notional):>10}   sell {_money(row.sell_notional):>10}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(
+        f"reconciliation with the broker: {run.reconciliation.summary()}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for message in result.ledger_errors:
+        console.print(f"ledger: {message}", style="red", highlight=False, soft_wrap=True)
+    outcome = result.archive
+    if outcome is not None and outcome.archived:
+        console.print(
+            f"archived ({outcome.status}) to {outcome.location}", highlight=False, soft_wrap=True
+        )
+        console.print(f"  key: {outcome.key}", highlight=False, soft_wrap=True)

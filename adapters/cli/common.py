@@ -1,0 +1,80 @@
+"""What several command groups share: the consoles, the archive opener, JSON output.
+
+Not a command module: it registers nothing, and command modules import it (never each
+other).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from adapters.archive import (
+    Archive,
+    ArchiveSettings,
+    LocalDirectoryArchive,
+    WriteOutcome,
+    archive_from_settings,
+    open_archive,
+)
+
+ARCHIVE_HINT = "--archive / TRADE_LEDGER__*"
+
+# markup=False: keys, ids, errors and event fields come from documents and from the user
+# (``--key '[/]x'``); as rich markup they could crash the command or restyle the output.
+# Styles are given as ``style=`` / ``Text`` instead.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
+
+
+def archive_settings() -> ArchiveSettings:
+    """The ``TRADE_LEDGER__*`` settings; invalid ones are a usage error (exit 2)."""
+    try:
+        return ArchiveSettings()
+    except ValidationError as error:
+        raise typer.BadParameter(str(error), param_hint=ARCHIVE_HINT) from error
+
+
+def chosen_archive(location: str | None, *, must_exist: bool = True) -> Archive:
+    """The chosen archive; a usage error (exit 2) for bad settings or a missing directory.
+
+    A local archive that is read (``list``/``show``/``verify``/``reconcile``) must be an
+    existing directory: a mistyped path is an error, not an archive without runs.
+    """
+    settings = archive_settings()
+    try:
+        archive = (
+            archive_from_settings(settings)
+            if location is None
+            else open_archive(location, settings)
+        )
+    except (ValidationError, ValueError) as error:
+        raise typer.BadParameter(str(error), param_hint=ARCHIVE_HINT) from error
+    if must_exist and isinstance(archive, LocalDirectoryArchive):
+        directory = archive.directory
+        if not directory.exists():
+            message = f"archive directory {str(directory)!r} does not exist"
+            raise typer.BadParameter(message, param_hint=ARCHIVE_HINT)
+        if not directory.is_dir():
+            message = f"archive location {str(directory)!r} is not a directory"
+            raise typer.BadParameter(message, param_hint=ARCHIVE_HINT)
+    return archive
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout, nothing else."""
+    out.out(json.dumps(value, indent=2, ensure_ascii=False), highlight=False)
+
+
+def outcome_json(outcome: WriteOutcome) -> dict[str, Any]:
+    """An archive write's outcome as JSON."""
+    return {
+        "status": outcome.status,
+        "key": outcome.key,
+        "location": outcome.location,
+        "error": outcome.error,
+    }
