@@ -294,23 +294,29 @@ def test_push_outbox(tmp_path: Path) -> None:
     assert archive.verify(archive.key_for(events)).ok
 
 
-def test_push_outbox_never_creates_a_missing_archive_directory(tmp_path: Path) -> None:
-    """The documents stay in the outbox and the push fails (exit 1) naming the directory."""
+def test_push_outbox_never_creates_a_missing_archive_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped --archive is a usage error; a missing default directory keeps the
+    documents in the outbox and the push fails (exit 1) naming the directory."""
     missing = tmp_path / "mistyped"
-    empty = run("push-outbox", "-a", str(missing))
-    assert empty.exit_code == 0, empty.output  # nothing waits: nothing to push, nothing made
-    assert "0 document(s) handled" in empty.stdout
     outbox = Outbox(tmp_path / "outbox")  # the clean_env fixture's TRADE_LEDGER__OUTBOX_DIRECTORY
     events = closed_run(2)
     key = LocalDirectoryArchive(missing).key_for(events)
     outbox.put(key, encode_run(events).body)
-    result = run("push-outbox", "-a", str(missing))
+    named = run("push-outbox", "-a", str(missing))
+    assert named.exit_code == 2, named.output
+    assert "does not exist" in " ".join(named.output.split())
+    assert outbox.count() == 1
+
+    monkeypatch.setenv("TRADE_LEDGER__LOCAL_DIRECTORY", str(missing))
+    result = run("push-outbox")
     assert result.exit_code == 1, result.output
     assert "outboxed" in result.stdout
     assert "does not exist" in " ".join(result.stdout.split())
     assert not missing.exists()
     assert outbox.count() == 1
-    as_json = run("push-outbox", "-a", str(missing), "--json")
+    as_json = run("push-outbox", "--json")
     assert as_json.exit_code == 1
     (outcome,) = json.loads(as_json.stdout)
     assert (outcome["status"], outcome["key"]) == ("outboxed", key)
@@ -404,3 +410,14 @@ def test_a_key_that_looks_like_markup_is_unreadable_not_a_crash(
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "[/]x" in result.stdout
     assert "unreadable" in result.stdout
+
+
+def test_push_outbox_with_nothing_waiting_and_no_default_directory_is_a_no_op(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "not-yet"
+    monkeypatch.setenv("TRADE_LEDGER__LOCAL_DIRECTORY", str(missing))
+    result = run("push-outbox")
+    assert result.exit_code == 0, result.output
+    assert "0 document(s) handled" in result.stdout
+    assert not missing.exists()

@@ -341,7 +341,9 @@ def push_outbox(
     as_json: JsonOption = False,
 ) -> None:
     """Send documents kept in the local outbox while the archive was unreachable."""
-    archive = chosen_archive(archive_location, must_exist=False)  # pushing may create it
+    # A named directory must exist (a typo is a usage error, as for list/show/verify); the
+    # default one may not exist yet, and pushing never creates it (documents stay put).
+    archive = chosen_archive(archive_location, must_exist=archive_location is not None)
     outcomes = archive.push_outbox()
     if as_json:
         print_json([outcome_json(o) for o in outcomes])
