@@ -90,9 +90,9 @@ class TradeLedgerService:
         order as one execution). Recording the same execution again is a no-op.
         """
         order = order_input.reader(order_result, "order_result", order_input.ORDER_RESULT_NAMES)
-        if order_input.unfilled_reason(order) is not None:
+        fill = order_input.order_fill(order, order("execution_id", None))
+        if isinstance(fill, str):
             return None
-        fill = order_input.order_fill(order, order("execution_id"))
         return self._record(
             order_input.fill_to_record(fill, correlation_id, rebalance_plan, quote_at_fill)
         )
@@ -165,10 +165,9 @@ class TradeLedgerService:
         unchanged.
         """
         order = order_input.reader(order_result, "order_result", order_input.ORDER_RESULT_NAMES)
-        reason = order_input.unfilled_reason(order)
-        if reason is not None:
-            raise InvalidFillError("order_result", f"not a fill: {reason}")
         fill = order_input.order_fill(order, execution_id)
+        if isinstance(fill, str):
+            raise InvalidFillError("order_result", f"not a fill: {fill}")
         return self._record(
             order_input.fill_to_record(fill, correlation_id, rebalance_plan, quote_at_fill)
         )

@@ -22,6 +22,7 @@ MAX_ID_LENGTH = 256
 MAX_SYMBOL_LENGTH = 64
 _MAX_NUMBER_TEXT = 100
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_SIDES = {text: side for side in Side for text in (side.value, side.value.lower())}
 _ORDER_TYPE = re.compile(r"[A-Za-z][A-Za-z_]{0,31}")
 
 
@@ -110,6 +111,10 @@ def symbol(value: object, field: str = "symbol") -> str:
 
 def side(value: object, field: str = "action") -> Side:
     """BUY or SELL, in any case; ``Side`` and enums whose value is such text accepted."""
+    if type(value) is str:
+        known = _SIDES.get(value)
+        if known is not None:
+            return known
     if isinstance(value, Side):
         return value
     raw = value.value if isinstance(value, Enum) else value
