@@ -25,8 +25,10 @@ from ledger_domain.fill import (
     StrategyWeights,
 )
 from ledger_domain.frozen import FrozenDict
+from ledger_domain.money import exact_sum
 
 WEIGHT_TOLERANCE = Decimal("0.000001")
+_MINUS_ONE = Decimal(-1)
 """Strategy weights must sum to 1 within this; 1/3 three times (as floats) passes."""
 
 
@@ -39,6 +41,21 @@ _NOT_SOURCES = (str, bytes, bytearray, int, float, Decimal)
 
 
 def reader(source: object, field: str, names: tuple[str, ...] = ()) -> Reader:
+    """``_reader`` with any failure of a foreign object refused as ``field``."""
+    try:
+        return _reader(source, field, names)
+    except InvalidFillError:
+        raise
+    except Exception as error:
+        raise unreadable(field, error) from error
+
+
+def unreadable(field: str, error: Exception) -> InvalidFillError:
+    """A foreign object raised while being read: refused, naming the input it came from."""
+    return InvalidFillError(field, f"could not be read: {type(error).__name__}: {error}")
+
+
+def _reader(source: object, field: str, names: tuple[str, ...]) -> Reader:
     """Read fields of ``source`` by name: keys of a mapping, attributes of anything else.
 
     With ``names``, an object that carries none of them is refused: it is not what
@@ -72,19 +89,31 @@ def _is_mapping(kind: type) -> bool:
     return known
 
 
-def order_fill(order: Reader, execution_id: object | None) -> Fill | str:
+def order_fill(order: Reader, execution_id: object | None = ABSENT) -> Fill | str:
     """The fill an order result describes, or why it is the guide's "failed order" (not
     recorded): failed (``success`` False), no order id, no price, or nothing filled.
 
-    ``execution_id`` ``None`` means the whole order is one execution.
+    ``execution_id`` ``None`` means the whole order is one execution; left out, it is the
+    order result's own ``execution_id`` (if any).
     """
+    try:
+        if execution_id is ABSENT:
+            execution_id = order("execution_id", None)
+        return _order_fill(order, execution_id)
+    except InvalidFillError:
+        raise
+    except Exception as error:  # a property or __getattr__ of the caller's object raised
+        raise unreadable("order_result", error) from error
+
+
+def _order_fill(order: Reader, execution_id: object | None) -> Fill | str:
     success = order("success", ABSENT)
     if success is not ABSENT and success is not True and success is not False:
         raise InvalidFillError("success", f"must be True or False, got {type(success).__name__}")
     if success is False:
         return "the order failed"
     raw_order_id = order("order_id", None)
-    if raw_order_id is None or raw_order_id == "":
+    if raw_order_id is None or (isinstance(raw_order_id, str) and not str.__len__(raw_order_id)):
         return "the order has no order id"
     raw_price = order("price", None)
     if raw_price is None:
@@ -117,6 +146,15 @@ def order_fill(order: Reader, execution_id: object | None) -> Fill | str:
 
 def checked_fill(fill: Fill) -> Fill:
     """A ``Fill`` built elsewhere (a broker adapter), held to the same rules."""
+    try:
+        return _checked_fill(fill)
+    except InvalidFillError:
+        raise
+    except Exception as error:
+        raise unreadable("fill", error) from error
+
+
+def _checked_fill(fill: Fill) -> Fill:
     return Fill(
         order_id=values.identifier(fill.order_id, "order_id"),
         execution_id=values.identifier(fill.execution_id, "execution_id"),
@@ -132,9 +170,19 @@ def checked_fill(fill: Fill) -> Fill:
 def quote_at(quote: object | None) -> Quote:
     """Bid/ask in either naming (``bid_price``/``ask_price`` as alpaca-py, or ``bid``/``ask``),
     time from ``timestamp`` or ``ts``. A side that is missing or <= 0 is ``None`` (the
-    guide's rule); a quote in neither naming is refused, never dropped."""
+    guide's rule); a quote in neither naming, or with a side only in the other naming, is
+    refused, never dropped."""
     if quote is None:
         return NO_QUOTE
+    try:
+        return _quote_at(quote)
+    except InvalidFillError:
+        raise
+    except Exception as error:
+        raise unreadable("quote_at_fill", error) from error
+
+
+def _quote_at(quote: object) -> Quote:
     read = reader(quote, "quote_at_fill")
     naming = _LONG_NAMING
     bid, ask = read("bid_price", ABSENT), read("ask_price", ABSENT)
@@ -146,12 +194,17 @@ def quote_at(quote: object | None) -> Quote:
                 "quote_at_fill",
                 f"{type(quote).__name__} has neither bid_price/ask_price nor bid/ask",
             )
+    elif bid is None or ask is None or bid is ABSENT or ask is ABSENT:
+        # A side missing here must not be sitting in the short naming: that would drop it.
+        other = read("bid", None), read("ask", None)
+        if other != (None, None):
+            raise InvalidFillError("quote_at_fill", "mixes bid_price/ask_price with bid/ask")
     bid = _quote_side(bid, naming[0])
     ask = _quote_side(ask, naming[1])
     if bid is not None and ask is not None and bid > ask:
         raise InvalidFillError("quote_at_fill", f"bid {bid} is above ask {ask}")
     quoted_at = read("timestamp", ABSENT)
-    if quoted_at is ABSENT:
+    if quoted_at is ABSENT or quoted_at is None:
         quoted_at = read("ts", None)
     return Quote(
         bid,
@@ -175,6 +228,15 @@ def strategy_weights(plan: object | None, symbol: str) -> StrategyWeights:
     """Weights from ``plan.metadata["strategy_attribution"][symbol]``; none means empty."""
     if plan is None:
         return NO_WEIGHTS
+    try:
+        return _strategy_weights(plan, symbol)
+    except InvalidFillError:
+        raise
+    except Exception as error:
+        raise unreadable("rebalance_plan", error) from error
+
+
+def _strategy_weights(plan: object, symbol: str) -> StrategyWeights:
     metadata = reader(plan, "rebalance_plan")("metadata", None)
     if metadata is None:
         return NO_WEIGHTS
@@ -194,11 +256,13 @@ def strategy_weights(plan: object | None, symbol: str) -> StrategyWeights:
 
 
 def _weights_for(attribution: Mapping[Any, Any], symbol: str) -> object | None:
-    """The symbol's entry: its exact key, else the one key equal to it ignoring case."""
+    """The symbol's entry: its exact key, else the one ASCII key equal to it ignoring case."""
     if symbol in attribution:
         found: object = attribution[symbol]
         return found
-    matches = [k for k in attribution if isinstance(k, str) and k.upper() == symbol]
+    matches = [
+        k for k in attribution if isinstance(k, str) and str.isascii(k) and str.upper(k) == symbol
+    ]
     if len(matches) > 1:
         raise InvalidFillError(
             f"strategy_attribution.{symbol}", f"several keys name this symbol: {matches}"
@@ -257,8 +321,12 @@ def _checked_weights(raw: Mapping[Any, Any], symbol: str) -> StrategyWeights:
             for strategy, weight in raw.items()
         }
     )
-    total = sum(weights.values(), Decimal(0))
-    if abs(total - 1) > WEIGHT_TOLERANCE:
+    if len(weights) != len(raw):
+        raise InvalidFillError(field, "two strategy names are the same text")
+    total = Decimal(0)
+    for weight in weights.values():
+        total = exact_sum(total, weight)  # exact whatever the caller's decimal context
+    if not -WEIGHT_TOLERANCE <= exact_sum(total, _MINUS_ONE) <= WEIGHT_TOLERANCE:
         raise InvalidFillError(
             field, f"weights sum to {total}, not 1 (tolerance {WEIGHT_TOLERANCE})"
         )
