@@ -203,9 +203,12 @@ def _quote_at(quote: object) -> Quote:
     ask = _quote_side(ask, naming[1])
     if bid is not None and ask is not None and bid > ask:
         raise InvalidFillError("quote_at_fill", f"bid {bid} is above ask {ask}")
-    quoted_at = read("timestamp", ABSENT)
-    if quoted_at is ABSENT or quoted_at is None:
-        quoted_at = read("ts", None)
+    # The time in the quote's own naming (alpaca-py: timestamp; the short one: ts), the
+    # other name only when that one is absent.
+    own_time, other_time = ("timestamp", "ts") if naming is _LONG_NAMING else ("ts", "timestamp")
+    quoted_at = read(own_time, ABSENT)
+    if quoted_at is ABSENT:
+        quoted_at = read(other_time, None)
     return Quote(
         bid,
         ask,
