@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from hashlib import sha256
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from ledger_domain import QuoteModel
+from ledger_domain import QuoteModel, Side
 from ledger_domain.models import as_utc
-
-Side = Literal["BUY", "SELL"]
 
 TERMINAL_STATUSES = frozenset(
     {"filled", "canceled", "expired", "rejected", "replaced", "done_for_day", "stopped"}
@@ -51,8 +49,10 @@ class OrderRequest:
     client_order_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.side not in ("BUY", "SELL"):
-            raise ValueError(f"side must be BUY or SELL, got {self.side!r}")
+        try:  # ``"BUY"`` from an untyped caller becomes ``Side.BUY``; anything else is refused
+            object.__setattr__(self, "side", Side(self.side))
+        except ValueError:
+            raise ValueError(f"side must be BUY or SELL, got {self.side!r}") from None
         if (self.qty is None) == (self.notional is None):
             raise ValueError("give exactly one of qty or notional")
         amount = self.qty if self.qty is not None else self.notional

@@ -24,7 +24,7 @@ from hashlib import sha256
 from uuid import NAMESPACE_URL, uuid5
 
 from adapters.brokers.port import BrokerError, Execution, OrderRequest, OrderState, OrderTicket
-from ledger_domain import QuoteModel
+from ledger_domain import QuoteModel, Side
 from ledger_domain.models import as_utc
 
 DEFAULT_SPREAD = Decimal("0.02")
@@ -204,10 +204,10 @@ class SimulatedBroker:
             self._mid[symbol] = reference_price(symbol)
         return self._mid[symbol]
 
-    def _fill_price(self, symbol: str, side: str, step: int) -> Decimal:
-        mid = self._price(symbol) + (self._tick * step if side == "BUY" else -self._tick * step)
-        half = self._spread / 2
-        return mid + half if side == "BUY" else mid - half
+    def _fill_price(self, symbol: str, side: Side, step: int) -> Decimal:
+        """A buy pays the ask, a sell gets the bid, ``step`` ticks along the trade."""
+        mid = self._price(symbol) + self._tick * step * side.sign
+        return mid + self._spread / 2 * side.sign
 
     def _fill(self, order: _SimOrder) -> Iterable[Execution]:
         """Yield executions one by one, moving the market as each happens."""
@@ -222,9 +222,7 @@ class SimulatedBroker:
             if qty <= 0:
                 continue
             if index:
-                self._mid[symbol] = self._price(symbol) + (
-                    self._tick if request.side == "BUY" else -self._tick
-                )
+                self._mid[symbol] = self._price(symbol) + self._tick * request.side.sign
             price = self._fill_price(symbol, request.side, 0)
             remaining -= qty
             yield Execution(

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from adapters.archive.port import WriteOutcome
 from adapters.brokers.port import Execution
+from ledger_domain import Side
 
 ZERO = Decimal(0)
 
@@ -17,7 +18,7 @@ class OrderReport:
     """What happened to one plan item's order."""
 
     symbol: str
-    side: str
+    side: Side
     client_order_id: str
     notional: Decimal
     order_id: str | None = None

@@ -25,7 +25,7 @@ from adapters import (
     WriteOutcome,
 )
 from adapters.archive import Outbox, S3Archive
-from ledger_domain import Ledger, RebalancePlan, TradeLedgerService, to_record
+from ledger_domain import Ledger, RebalancePlan, Side, TradeLedgerService, to_record
 from tests.executor.conftest import ATTRIBUTION, archived, item, make_plan
 from tests.servers import free_port
 
@@ -78,6 +78,20 @@ def test_sells_before_buys(mixed_plan: RebalancePlan, run_archive: Archive) -> N
         ("BUY", "TEST"),
         ("BUY", "GME"),
     ]  # HOLD skipped; buys by priority
+    assert {type(o.side) for o in result.orders} == {type(r.side) for r in sim.submitted} == {Side}
+
+
+def test_a_duck_typed_plan_s_actions_in_any_case(run_archive: Archive) -> None:
+    items = [
+        SimpleNamespace(symbol=s, action=a, trade_amount=Decimal(t), priority=1)
+        for s, a, t in [("AAPL", "buy", "100"), ("SPY", "hold", "50"), ("MSFT", "Sell", "-80")]
+    ]
+    plan = SimpleNamespace(plan_id="p-duck", correlation_id="c-duck", items=items, metadata=None)
+    sim = broker()
+    result = asyncio.run(Executor(sim, archive=run_archive).execute_rebalance_plan(plan))
+    assert [(r.side, r.symbol) for r in sim.submitted] == [(Side.SELL, "MSFT"), (Side.BUY, "AAPL")]
+    assert [r.client_order_id for r in sim.submitted] == ["p-duck-MSFT-SELL", "p-duck-AAPL-BUY"]
+    assert result.success
 
 
 def test_every_fill_recorded_with_its_own_quote_and_the_broker_s_time(

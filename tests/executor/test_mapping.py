@@ -15,6 +15,7 @@ from adapters.brokers.alpaca import (
     activity_execution,
     exact_decimal,
     ledger_order_type,
+    ledger_side,
     order_execution,
     order_executions,
     quote_model,
@@ -23,7 +24,7 @@ from adapters.brokers.alpaca import (
     trade_activity,
     trade_update_execution,
 )
-from ledger_domain import TradeLedgerService
+from ledger_domain import Side, TradeLedgerService
 from tests.executor import payloads
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 
@@ -67,6 +68,27 @@ def test_order_types(alpaca: str, ledger: str) -> None:
     assert execution.order_type == ledger
 
 
+@pytest.mark.parametrize(
+    ("alpaca", "side"),
+    [
+        (OrderSide.BUY, Side.BUY),
+        (OrderSide.SELL, Side.SELL),
+        ("buy", Side.BUY),
+        ("sell", Side.SELL),
+        ("sell_short", Side.SELL),
+        ("SELL_SHORT", Side.SELL),
+    ],
+)
+def test_alpaca_sides_map_to_the_ledger_s_side(alpaca: object, side: Side) -> None:
+    assert ledger_side(alpaca) is side
+
+
+@pytest.mark.parametrize("alpaca", [None, "", "hold", "buy_to_cover", 1])
+def test_an_unknown_alpaca_side_is_refused(alpaca: object) -> None:
+    with pytest.raises(AlpacaMappingError, match="side: expected buy or sell"):
+        ledger_side(alpaca)
+
+
 def test_no_order_type_is_left_to_the_ledger_default() -> None:
     assert ledger_order_type(None) is None
     assert ledger_order_type("") is None
@@ -79,7 +101,8 @@ def test_filled_order_with_string_quantities() -> None:
     assert execution is not None
     assert execution.order_id == payloads.ORDER_ID
     assert execution.execution_id is None  # the whole order
-    assert (execution.symbol, execution.side) == ("AAPL", "BUY")
+    assert execution.symbol == "AAPL"
+    assert execution.side is Side.BUY
     assert execution.qty == Decimal("16.5")
     assert execution.price == Decimal("150.26969697")
     assert execution.filled_at == datetime(2024, 1, 15, 14, 30, 52, 101256, tzinfo=UTC)
@@ -123,9 +146,10 @@ def test_multi_leg_order_with_empty_fields_maps_leg_by_leg() -> None:
     assert order_execution(order) is None
     legs = order_executions(order)
     assert [(e.symbol, e.side, e.qty, e.price) for e in legs] == [
-        ("AAPL240119C00190000", "BUY", Decimal("1"), Decimal("2.10")),
-        ("AAPL240119C00200000", "SELL", Decimal("1"), Decimal("0.85")),
+        ("AAPL240119C00190000", Side.BUY, Decimal("1"), Decimal("2.10")),
+        ("AAPL240119C00200000", Side.SELL, Decimal("1"), Decimal("0.85")),
     ]
+    assert [type(e.side) for e in legs] == [Side, Side]
     assert all(e.order_type is None for e in legs)
 
 
@@ -238,7 +262,8 @@ def test_fill_activity_from_raw_json_and_from_trade_activity() -> None:
 
 def test_trading_api_sample_activity_short_sale() -> None:
     execution = activity_execution(payloads.SAMPLE_ACTIVITY)
-    assert (execution.side, execution.qty, execution.price) == ("SELL", Decimal(1), Decimal("1.63"))
+    assert execution.side is Side.SELL  # Alpaca's sell_short
+    assert (execution.qty, execution.price) == (Decimal(1), Decimal("1.63"))
     with pytest.raises(AlpacaMappingError):  # alpaca-py requires account_id
         trade_activity(payloads.SAMPLE_ACTIVITY)
     with_account = dict(payloads.SAMPLE_ACTIVITY, account_id=payloads.FILL_ACTIVITY["account_id"])

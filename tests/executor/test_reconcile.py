@@ -19,7 +19,7 @@ from adapters import (
 )
 from adapters.reconciliation.fills import LedgerFill
 from adapters.reconciliation.matching import reconcile, same_execution
-from ledger_domain import TradeLedgerService
+from ledger_domain import Side, TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 
 T0 = datetime(2024, 1, 15, 14, 30, tzinfo=UTC)
@@ -185,7 +185,7 @@ def test_a_day_of_archived_runs_including_one_across_midnight(tmp_path: Path) ->
     clock["now"] = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
 
     async def manual_trade() -> None:
-        ticket = await sim.submit_order(OrderRequest("TSLA", "BUY", qty=Decimal(1)))
+        ticket = await sim.submit_order(OrderRequest("TSLA", Side.BUY, qty=Decimal(1)))
         async for _ in sim.executions(ticket):
             pass
 

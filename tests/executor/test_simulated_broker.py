@@ -17,6 +17,7 @@ from adapters import (
     client_order_id,
 )
 from adapters.brokers.simulated import reference_price
+from ledger_domain import Side
 
 FIXED = datetime(2024, 1, 15, 14, 30, 52, tzinfo=UTC)
 
@@ -51,7 +52,7 @@ def test_partial_fills_move_the_market_and_fill_at_that_moment_s_quote() -> None
     )
 
     async def run() -> tuple[list, list]:
-        ticket = await broker.submit_order(OrderRequest("MSFT", "SELL", qty=Decimal("10")))
+        ticket = await broker.submit_order(OrderRequest("MSFT", Side.SELL, qty=Decimal("10")))
         executions, quotes = [], []
         async for execution in broker.executions(ticket):
             executions.append(execution)
@@ -79,7 +80,7 @@ def test_fill_fraction_cancels_the_rest() -> None:
     broker = SimulatedBroker(prices={"NVDA": "119.99"}, fill_fraction={"NVDA": "0.6"})
 
     async def run() -> tuple[list, object]:
-        ticket = await broker.submit_order(OrderRequest("NVDA", "BUY", notional=Decimal(1800)))
+        ticket = await broker.submit_order(OrderRequest("NVDA", Side.BUY, notional=Decimal(1800)))
         done = [e async for e in broker.executions(ticket)]
         return done, await broker.get_order(ticket.order_id or "")
 
@@ -93,9 +94,9 @@ def test_rejection_and_no_quote() -> None:
     broker = SimulatedBroker(reject={"GME": "insufficient buying power"}, no_quote={"TEST"})
 
     async def run() -> tuple[object, object, list]:
-        ticket = await broker.submit_order(OrderRequest("GME", "BUY", notional=Decimal(500)))
+        ticket = await broker.submit_order(OrderRequest("GME", Side.BUY, notional=Decimal(500)))
         quote = await broker.get_quote("TEST")
-        return ticket, quote, await fills(broker, OrderRequest("TEST", "BUY", qty=Decimal(1)))
+        return ticket, quote, await fills(broker, OrderRequest("TEST", Side.BUY, qty=Decimal(1)))
 
     ticket, quote, test_fills = asyncio.run(run())
     assert ticket.rejected
@@ -107,7 +108,7 @@ def test_rejection_and_no_quote() -> None:
 
 def test_duplicate_client_order_id_returns_the_existing_order() -> None:
     broker = SimulatedBroker()
-    request = OrderRequest("AAPL", "BUY", qty=Decimal(1), client_order_id="plan-1-AAPL-BUY")
+    request = OrderRequest("AAPL", Side.BUY, qty=Decimal(1), client_order_id="plan-1-AAPL-BUY")
 
     async def run() -> tuple[object, object]:
         return await broker.submit_order(request), await broker.submit_order(request)
@@ -125,7 +126,7 @@ def test_fill_history_and_replayed_watch() -> None:
     )
 
     async def run() -> tuple[str, list, list, list, list]:
-        ticket = await broker.submit_order(OrderRequest("AAPL", "BUY", qty=Decimal(4)))
+        ticket = await broker.submit_order(OrderRequest("AAPL", Side.BUY, qty=Decimal(4)))
         first = [e async for e in broker.executions(ticket)]
         again = [e async for e in broker.executions(ticket)]
         hour = timedelta(hours=1)
@@ -135,8 +136,8 @@ def test_fill_history_and_replayed_watch() -> None:
 
     order_id, first, again, history, before = asyncio.run(run())
     assert [(e.execution_id, e.side, e.qty, e.price) for e in first] == [
-        (f"{order_id}-x1", "BUY", Decimal(2), Decimal("200.00")),
-        (f"{order_id}-x2", "BUY", Decimal(2), Decimal("200.01")),
+        (f"{order_id}-x1", Side.BUY, Decimal(2), Decimal("200.00")),
+        (f"{order_id}-x2", Side.BUY, Decimal(2), Decimal("200.01")),
     ]
     assert all((e.order_id, e.symbol, e.filled_at) == (order_id, "AAPL", FIXED) for e in first)
     assert again == first  # a second watcher sees the same executions again
@@ -160,7 +161,15 @@ def test_unknown_order_is_a_broker_error() -> None:
 )
 def test_order_request_needs_exactly_one_positive_size(kwargs: dict[str, Decimal]) -> None:
     with pytest.raises(ValueError, match=r"qty|size"):
-        OrderRequest("AAPL", "BUY", **kwargs)
+        OrderRequest("AAPL", Side.BUY, **kwargs)
+
+
+def test_order_request_side_is_a_side() -> None:
+    assert OrderRequest("AAPL", "SELL", qty=Decimal(1)).side is Side.SELL
+    with pytest.raises(ValueError, match="side must be BUY or SELL, got 'HOLD'"):
+        OrderRequest("AAPL", "HOLD", qty=Decimal(1))
+    with pytest.raises(ValueError, match="side must be BUY or SELL, got 'buy'"):
+        OrderRequest("AAPL", "buy", qty=Decimal(1))
 
 
 def test_client_order_ids_are_deterministic_and_safe() -> None:

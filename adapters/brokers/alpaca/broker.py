@@ -44,7 +44,7 @@ from adapters.brokers.port import (
     OrderState,
     OrderTicket,
 )
-from ledger_domain import QuoteModel
+from ledger_domain import QuoteModel, Side
 from ledger_domain.models import as_utc
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class AlpacaBroker:
 
         fields: dict[str, Any] = {
             "symbol": request.symbol.upper(),
-            "side": OrderSide.BUY if request.side == "BUY" else OrderSide.SELL,
+            "side": OrderSide.BUY if request.side is Side.BUY else OrderSide.SELL,
             "time_in_force": TimeInForce(self._tif),
             "client_order_id": request.client_order_id,
         }

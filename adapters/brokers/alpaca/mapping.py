@@ -23,8 +23,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from adapters.brokers.port import Execution, Side
-from ledger_domain import QuoteModel, TradeLedgerEntry, TradeLedgerService
+from adapters.brokers.port import Execution
+from ledger_domain import QuoteModel, Side, TradeLedgerEntry, TradeLedgerService
 from ledger_domain.errors import InvalidFillError
 from ledger_domain.models import as_utc
 from ledger_domain.values import exact_decimal as to_exact_decimal
@@ -39,6 +39,9 @@ ORDER_TYPES: Mapping[str, str] = {
     "trailing_stop": "TRAILING_STOP",
 }
 """Alpaca order type -> the ledger's order type."""
+
+SIDES: Mapping[str, Side] = {"buy": Side.BUY, "sell": Side.SELL, "sell_short": Side.SELL}
+"""Alpaca's side (``OrderSide`` or the activities' text) -> the ledger's ``Side``."""
 
 FILL_EVENTS = frozenset({"fill", "partial_fill"})
 """Trade update events that carry an execution."""
@@ -77,11 +80,9 @@ def ledger_order_type(value: object) -> str | None:
 
 def ledger_side(value: object) -> Side:
     """Alpaca's ``buy`` -> ``BUY``; ``sell`` and ``sell_short`` -> ``SELL``."""
-    text = enum_text(value).lower()
-    if text == "buy":
-        return "BUY"
-    if text in ("sell", "sell_short"):
-        return "SELL"
+    side = SIDES.get(enum_text(value).lower())
+    if side is not None:
+        return side
     raise AlpacaMappingError(f"side: expected buy or sell, got {value!r}")
 
 
@@ -275,8 +276,7 @@ def trade_activity(raw: Mapping[str, Any]) -> Any:
     from pydantic import ValidationError  # noqa: PLC0415
 
     data = dict(raw)
-    if enum_text(data.get("side")).lower() == "sell_short":
-        data["side"] = "sell"
+    data["side"] = ledger_side(data.get("side")).lower()  # alpaca-py has no sell_short
     try:
         return TradeActivity(**data)
     except ValidationError as error:
