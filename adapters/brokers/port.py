@@ -38,11 +38,11 @@ class BrokerError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
-    """One order to place: exactly one of ``qty`` (shares) or ``notional`` (dollars)."""
+    """One order to place: exactly one of ``quantity`` (shares) or ``notional`` (dollars)."""
 
     symbol: str
     side: Side
-    qty: Decimal | None = None
+    quantity: Decimal | None = None
     notional: Decimal | None = None
     order_type: str = "MARKET"
     limit_price: Decimal | None = None
@@ -53,9 +53,9 @@ class OrderRequest:
             object.__setattr__(self, "side", Side(self.side))
         except ValueError:
             raise ValueError(f"side must be BUY or SELL, got {self.side!r}") from None
-        if (self.qty is None) == (self.notional is None):
-            raise ValueError("give exactly one of qty or notional")
-        amount = self.qty if self.qty is not None else self.notional
+        if (self.quantity is None) == (self.notional is None):
+            raise ValueError("give exactly one of quantity or notional")
+        amount = self.quantity if self.quantity is not None else self.notional
         if amount is None or not amount.is_finite() or amount <= 0:
             raise ValueError(f"order size must be a finite number > 0, got {amount}")
         if self.order_type.upper() in ("LIMIT", "STOP_LIMIT") and self.limit_price is None:
@@ -87,7 +87,7 @@ class OrderState:
 
     order_id: str
     status: str
-    filled_qty: Decimal
+    filled_quantity: Decimal
     filled_avg_price: Decimal | None
     reason: str | None = None
 

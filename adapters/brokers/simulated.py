@@ -29,7 +29,7 @@ from ledger_domain.models import as_utc
 
 DEFAULT_SPREAD = Decimal("0.02")
 DEFAULT_TICK = Decimal("0.01")
-QTY_INCREMENT = Decimal("0.000000001")
+QUANTITY_INCREMENT = Decimal("0.000000001")
 """Alpaca's fractional precision: nine decimal places."""
 
 
@@ -38,6 +38,11 @@ def tidy(value: Decimal) -> Decimal:
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
+
+
+def whole_increments(value: Decimal) -> Decimal:
+    """``value`` rounded down to Alpaca's ``QUANTITY_INCREMENT``, tidied: never over-fill."""
+    return tidy(value.quantize(QUANTITY_INCREMENT, rounding=ROUND_DOWN))
 
 
 def reference_price(symbol: str) -> Decimal:
@@ -49,7 +54,7 @@ def reference_price(symbol: str) -> Decimal:
 @dataclass
 class _SimOrder:
     ticket: OrderTicket
-    qty: Decimal
+    quantity: Decimal
     parts: int
     fraction: Decimal
     executions: list[Execution] = field(default_factory=list)
@@ -108,19 +113,17 @@ class SimulatedBroker:
             uuid5(NAMESPACE_URL, f"sim:{request.client_order_id or ''}:{self._sequence}")
         )
         ticket = OrderTicket(request, order_id, "accepted", now)
-        qty = request.qty
-        if qty is None:
+        quantity = request.quantity
+        if quantity is None:
             assert request.notional is not None
-            qty = tidy(
-                (request.notional / self._fill_price(symbol, request.side, 0)).quantize(
-                    QTY_INCREMENT, rounding=ROUND_DOWN
-                )
+            quantity = whole_increments(
+                request.notional / self._fill_price(symbol, request.side, 0)
             )
-        if qty <= 0:
+        if quantity <= 0:
             return OrderTicket(request, None, "rejected", now, "order size rounds to zero")
         self._orders[order_id] = _SimOrder(
             ticket=ticket,
-            qty=qty,
+            quantity=quantity,
             parts=self._parts.get(symbol, 1),
             fraction=self._fraction.get(symbol, Decimal(1)),
         )
@@ -164,7 +167,7 @@ class SimulatedBroker:
         return OrderState(
             order_id=order_id,
             status=status,
-            filled_qty=filled,
+            filled_quantity=filled,
             filled_avg_price=(value / filled) if filled else None,
             reason="remainder canceled" if status == "canceled" else None,
         )
@@ -213,9 +216,9 @@ class SimulatedBroker:
         """Yield executions one by one, moving the market as each happens."""
         request = order.ticket.request
         symbol = request.symbol.upper()
-        to_fill = tidy((order.qty * order.fraction).quantize(QTY_INCREMENT, rounding=ROUND_DOWN))
+        to_fill = whole_increments(order.quantity * order.fraction)
         parts = order.parts
-        base = tidy((to_fill / parts).quantize(QTY_INCREMENT, rounding=ROUND_DOWN))
+        base = whole_increments(to_fill / parts)
         remaining = to_fill
         for index in range(parts):
             qty = tidy(remaining) if index == parts - 1 else base
@@ -239,6 +242,6 @@ class SimulatedBroker:
     @staticmethod
     def _final_status(order: _SimOrder) -> str:
         filled = sum((e.qty for e in order.executions), Decimal(0))
-        if filled >= order.qty:
+        if filled >= order.quantity:
             return "filled"
         return "canceled"

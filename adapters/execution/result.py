@@ -23,18 +23,18 @@ class OrderReport:
     notional: Decimal
     order_id: str | None = None
     status: str = "pending"
-    filled_qty: Decimal = ZERO
+    filled_quantity: Decimal = ZERO
     filled_value: Decimal = ZERO
     executions: int = 0
     reason: str | None = None
 
     @property
     def average_price(self) -> Decimal | None:
-        return self.filled_value / self.filled_qty if self.filled_qty else None
+        return self.filled_value / self.filled_quantity if self.filled_quantity else None
 
     def add(self, execution: Execution) -> None:
         self.executions += 1
-        self.filled_qty += execution.qty
+        self.filled_quantity += execution.qty
         self.filled_value += execution.value
 
 
@@ -70,7 +70,7 @@ class ExecutionResult:
 
     @property
     def orders_filled(self) -> int:
-        return sum(1 for order in self.orders if order.filled_qty > 0)
+        return sum(1 for order in self.orders if order.filled_quantity > 0)
 
     @property
     def orders_failed(self) -> list[OrderReport]:

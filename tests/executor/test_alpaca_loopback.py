@@ -66,7 +66,7 @@ def test_the_ledger_records_what_alpaca_filled(alpaca_server: LoopbackAlpaca) ->
     executor = Executor(alpaca_broker(alpaca_server))
     result = run(executor, plan())
 
-    statuses = {o.symbol: (o.status, o.filled_qty, o.executions) for o in result.orders}
+    statuses = {o.symbol: (o.status, o.filled_quantity, o.executions) for o in result.orders}
     assert statuses == {
         "MSFT": ("filled", Decimal("4"), 1),
         "AAPL": ("filled", Decimal("16.5"), 2),

@@ -124,7 +124,7 @@ def test_result_reports_rejections_missing_quotes_and_partial_fills(
     assert by_symbol["GME"].status == "rejected"
     assert by_symbol["GME"].reason == "insufficient buying power"
     assert by_symbol["AAPL"].status == "canceled"
-    assert by_symbol["AAPL"].filled_qty == Decimal("12.5")
+    assert by_symbol["AAPL"].filled_quantity == Decimal("12.5")
     assert by_symbol["MSFT"].status == "filled"
     assert "no quote for TEST at fill" in result.warnings
     assert not result.success
@@ -230,7 +230,7 @@ def test_a_ledger_failure_never_fails_the_trades(
     result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
     aapl = next(o for o in result.orders if o.symbol == "AAPL")
     assert aapl.status == "filled"
-    assert aapl.filled_qty == Decimal(25)
+    assert aapl.filled_quantity == Decimal(25)
     assert len(result.ledger_errors) == 1
     assert "event store unavailable" in result.ledger_errors[0]
     assert not result.ledger_ok
@@ -418,7 +418,7 @@ def test_a_symbol_listed_twice_gets_two_orders(run_archive: Archive) -> None:
         "plan-123-AAPL-BUY-2",
     ]
     assert len({o.order_id for o in result.orders}) == 2
-    assert sum(o.filled_qty for o in result.orders) == Decimal(8)
+    assert sum(o.filled_quantity for o in result.orders) == Decimal(8)
 
 
 def test_invalid_archive_settings_are_reported_not_raised(

@@ -185,7 +185,7 @@ def test_a_day_of_archived_runs_including_one_across_midnight(tmp_path: Path) ->
     clock["now"] = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
 
     async def manual_trade() -> None:
-        ticket = await sim.submit_order(OrderRequest("TSLA", Side.BUY, qty=Decimal(1)))
+        ticket = await sim.submit_order(OrderRequest("TSLA", Side.BUY, quantity=Decimal(1)))
         async for _ in sim.executions(ticket):
             pass
 

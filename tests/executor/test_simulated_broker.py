@@ -52,7 +52,7 @@ def test_partial_fills_move_the_market_and_fill_at_that_moment_s_quote() -> None
     )
 
     async def run() -> tuple[list, list]:
-        ticket = await broker.submit_order(OrderRequest("MSFT", Side.SELL, qty=Decimal("10")))
+        ticket = await broker.submit_order(OrderRequest("MSFT", Side.SELL, quantity=Decimal("10")))
         executions, quotes = [], []
         async for execution in broker.executions(ticket):
             executions.append(execution)
@@ -87,7 +87,7 @@ def test_fill_fraction_cancels_the_rest() -> None:
     executions, state = asyncio.run(run())
     assert [e.qty for e in executions] == [Decimal(9)]
     assert state.status == "canceled"
-    assert state.filled_qty == Decimal(9)
+    assert state.filled_quantity == Decimal(9)
 
 
 def test_rejection_and_no_quote() -> None:
@@ -96,7 +96,8 @@ def test_rejection_and_no_quote() -> None:
     async def run() -> tuple[object, object, list]:
         ticket = await broker.submit_order(OrderRequest("GME", Side.BUY, notional=Decimal(500)))
         quote = await broker.get_quote("TEST")
-        return ticket, quote, await fills(broker, OrderRequest("TEST", Side.BUY, qty=Decimal(1)))
+        test_fills = await fills(broker, OrderRequest("TEST", Side.BUY, quantity=Decimal(1)))
+        return ticket, quote, test_fills
 
     ticket, quote, test_fills = asyncio.run(run())
     assert ticket.rejected
@@ -108,7 +109,7 @@ def test_rejection_and_no_quote() -> None:
 
 def test_duplicate_client_order_id_returns_the_existing_order() -> None:
     broker = SimulatedBroker()
-    request = OrderRequest("AAPL", Side.BUY, qty=Decimal(1), client_order_id="plan-1-AAPL-BUY")
+    request = OrderRequest("AAPL", Side.BUY, quantity=Decimal(1), client_order_id="plan-1-AAPL-BUY")
 
     async def run() -> tuple[object, object]:
         return await broker.submit_order(request), await broker.submit_order(request)
@@ -126,7 +127,7 @@ def test_fill_history_and_replayed_watch() -> None:
     )
 
     async def run() -> tuple[str, list, list, list, list]:
-        ticket = await broker.submit_order(OrderRequest("AAPL", Side.BUY, qty=Decimal(4)))
+        ticket = await broker.submit_order(OrderRequest("AAPL", Side.BUY, quantity=Decimal(4)))
         first = [e async for e in broker.executions(ticket)]
         again = [e async for e in broker.executions(ticket)]
         hour = timedelta(hours=1)
@@ -154,22 +155,22 @@ def test_unknown_order_is_a_broker_error() -> None:
     "kwargs",
     [
         {},
-        {"qty": Decimal(1), "notional": Decimal(1)},
-        {"qty": Decimal(0)},
-        {"qty": Decimal("NaN")},
+        {"quantity": Decimal(1), "notional": Decimal(1)},
+        {"quantity": Decimal(0)},
+        {"quantity": Decimal("NaN")},
     ],
 )
 def test_order_request_needs_exactly_one_positive_size(kwargs: dict[str, Decimal]) -> None:
-    with pytest.raises(ValueError, match=r"qty|size"):
+    with pytest.raises(ValueError, match=r"exactly one of quantity or notional|order size"):
         OrderRequest("AAPL", Side.BUY, **kwargs)
 
 
 def test_order_request_side_is_a_side() -> None:
-    assert OrderRequest("AAPL", "SELL", qty=Decimal(1)).side is Side.SELL
+    assert OrderRequest("AAPL", "SELL", quantity=Decimal(1)).side is Side.SELL
     with pytest.raises(ValueError, match="side must be BUY or SELL, got 'HOLD'"):
-        OrderRequest("AAPL", "HOLD", qty=Decimal(1))
+        OrderRequest("AAPL", "HOLD", quantity=Decimal(1))
     with pytest.raises(ValueError, match="side must be BUY or SELL, got 'buy'"):
-        OrderRequest("AAPL", "buy", qty=Decimal(1))
+        OrderRequest("AAPL", "buy", quantity=Decimal(1))
 
 
 def test_client_order_ids_are_deterministic_and_safe() -> None:

@@ -121,8 +121,8 @@ class AlpacaBroker:
             "time_in_force": TimeInForce(self._tif),
             "client_order_id": request.client_order_id,
         }
-        if request.qty is not None:
-            fields["qty"] = float(request.qty)
+        if request.quantity is not None:
+            fields["qty"] = float(request.quantity)
         else:
             fields["notional"] = float(request.notional or 0)
         order_type = request.order_type.upper()
@@ -207,7 +207,7 @@ class AlpacaBroker:
         return OrderState(
             order_id=str(order.id),
             status=enum_text(order.status).lower(),
-            filled_qty=exact_decimal(order.filled_qty, "filled_qty") or Decimal(0),
+            filled_quantity=exact_decimal(order.filled_qty, "filled_qty") or Decimal(0),
             filled_avg_price=exact_decimal(order.filled_avg_price, "filled_avg_price"),
         )
 
@@ -226,7 +226,7 @@ class AlpacaBroker:
     async def _polled(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
         order_id = ticket.order_id or ""
         seen: dict[str, Execution] = {}
-        seen_qty = Decimal(0)
+        seen_quantity = Decimal(0)
         short_reads = 0
         failures = 0
         while True:
@@ -235,7 +235,7 @@ class AlpacaBroker:
                 state = self._state(order)
                 fresh = (
                     await self._order_fills(order_id, ticket.submitted_at)
-                    if state.filled_qty > seen_qty
+                    if state.filled_quantity > seen_quantity
                     else []
                 )
             except BrokerError as error:  # a rate limit or a blip: the order still exists
@@ -259,14 +259,14 @@ class AlpacaBroker:
                 if key in seen:
                     continue
                 seen[key] = execution
-                seen_qty += execution.qty
+                seen_quantity += execution.qty
                 yield self._typed(execution, order)
             if state.terminal:
-                if seen_qty >= state.filled_qty:
+                if seen_quantity >= state.filled_quantity:
                     return
                 short_reads += 1
                 if short_reads >= self._activity_attempts:
-                    remainder = self._remainder(order, list(seen.values()), seen_qty)
+                    remainder = self._remainder(order, list(seen.values()), seen_quantity)
                     if remainder is not None:
                         yield remainder
                     return
@@ -300,7 +300,7 @@ class AlpacaBroker:
         )
 
     @staticmethod
-    def _remainder(order: Any, seen: list[Execution], seen_qty: Decimal) -> Execution | None:
+    def _remainder(order: Any, seen: list[Execution], seen_quantity: Decimal) -> Execution | None:
         """What the finished order filled beyond the activities seen (activities lagging).
 
         With no activity seen, the whole order is one execution (no execution id). Otherwise
@@ -314,7 +314,7 @@ class AlpacaBroker:
                 "order %s: no fill activity found; recording the whole order", whole.order_id
             )
             return whole
-        rest = whole.qty - seen_qty
+        rest = whole.qty - seen_quantity
         if rest <= 0:
             return None
         value = whole.qty * whole.price - sum((e.value for e in seen), Decimal(0))
@@ -322,7 +322,7 @@ class AlpacaBroker:
         logger.warning(
             "order %s: activities cover %s of %s; recording the remaining %s at %s",
             whole.order_id,
-            seen_qty,
+            seen_quantity,
             whole.qty,
             rest,
             price,
@@ -367,14 +367,14 @@ class AlpacaBroker:
         self._watching.add(order_id)
         queue = self._queue(order_id)
         seen: set[str] = set()
-        seen_qty = Decimal(0)
+        seen_quantity = Decimal(0)
         try:
             while True:
                 try:
                     item = await asyncio.wait_for(queue.get(), timeout=max(self._poll, 1.0) * 10)
                 except TimeoutError:  # a missed terminal message: ask the order itself
                     state = await self.get_order(order_id)
-                    if state.terminal and state.filled_qty <= seen_qty:
+                    if state.terminal and state.filled_quantity <= seen_quantity:
                         return
                     continue
                 if item is None:
@@ -383,7 +383,7 @@ class AlpacaBroker:
                 if key in seen:  # a replayed message
                     continue
                 seen.add(key)
-                seen_qty += item.qty
+                seen_quantity += item.qty
                 yield item
         finally:
             self._watching.discard(order_id)
