@@ -19,7 +19,7 @@ def fetch_window(
     start: datetime, end: datetime, fills: Sequence[LedgerFill], margin: timedelta
 ) -> tuple[datetime, datetime]:
     """``[start, end)`` widened to every ledger fill's time, then by ``margin`` each way."""
-    times = [f.filled_at for f in fills]
+    times = [f.fill.filled_at for f in fills]
     first = min([start, *times]) - margin
     last = max([end, *times]) + margin
     return first, last

@@ -1,7 +1,8 @@
 """The two sides' fills as matching sees them: what a ledger recorded, what the broker reports.
 
-``BrokerFill`` is structural, so the broker port's ``Execution`` (or any fill with these
-attributes) is compared without matching importing a broker.
+A ledger's fill is the domain's ``Fill`` and the ledger that holds it. ``BrokerFill`` is
+structural, so the broker port's ``Execution`` (or any fill with these attributes) is
+compared without matching importing a broker.
 """
 
 from __future__ import annotations
@@ -11,27 +12,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from ledger_domain import Fill
+
 
 @dataclass(frozen=True, slots=True)
 class LedgerFill:
-    """One recorded execution (or a whole order) as the ledger holds it."""
+    """One recorded execution (or a whole order), and the ledger that recorded it."""
 
     ledger_id: str
-    order_id: str
-    execution_id: str
-    symbol: str
-    side: str
-    qty: Decimal
-    price: Decimal
-    filled_at: datetime
-
-    @property
-    def whole_order(self) -> bool:
-        return self.execution_id == self.order_id
-
-    @property
-    def value(self) -> Decimal:
-        return self.qty * self.price
+    fill: Fill
 
 
 class BrokerFill(Protocol):

@@ -49,30 +49,34 @@ def _price_differs(left: Decimal, right: Decimal, tolerance: Decimal) -> bool:
 
 
 def _compare_execution(
-    fill: LedgerFill, broker: BrokerFill, price_tolerance: Decimal
+    recorded: LedgerFill, broker: BrokerFill, price_tolerance: Decimal
 ) -> list[Discrepancy]:
     base = Discrepancy(
         "quantity_mismatch",
-        order_id=fill.order_id,
-        symbol=fill.symbol,
-        execution_id=fill.execution_id,
-        ledger_id=fill.ledger_id,
-        ledger_qty=fill.qty,
+        order_id=recorded.fill.order_id,
+        symbol=recorded.fill.symbol,
+        execution_id=recorded.fill.execution_id,
+        ledger_id=recorded.ledger_id,
+        ledger_qty=recorded.fill.quantity,
         broker_qty=broker.qty,
-        ledger_price=fill.price,
+        ledger_price=recorded.fill.price,
         broker_price=broker.price,
     )
     found: list[Discrepancy] = []
-    if (fill.symbol, fill.side) != (broker.symbol, broker.side) or fill.order_id != broker.order_id:
+    if (recorded.fill.symbol, recorded.fill.side) != (
+        broker.symbol,
+        broker.side,
+    ) or recorded.fill.order_id != broker.order_id:
         detail = (
-            f"ledger {fill.side} {fill.symbol} (order {fill.order_id}), "
+            f"ledger {recorded.fill.side} {recorded.fill.symbol} "
+            f"(order {recorded.fill.order_id}), "
             f"broker {broker.side} {broker.symbol} (order {broker.order_id})"
         )
         found.append(replace(base, kind="symbol_or_side_mismatch", detail=detail))
-    if fill.qty != broker.qty:
-        found.append(replace(base, detail=f"ledger {fill.qty}, broker {broker.qty}"))
-    if _price_differs(fill.price, broker.price, price_tolerance):
-        detail = f"ledger {fill.price}, broker {broker.price}"
+    if recorded.fill.quantity != broker.qty:
+        found.append(replace(base, detail=f"ledger {recorded.fill.quantity}, broker {broker.qty}"))
+    if _price_differs(recorded.fill.price, broker.price, price_tolerance):
+        detail = f"ledger {recorded.fill.price}, broker {broker.price}"
         found.append(replace(base, kind="price_mismatch", detail=detail))
     return found
 
@@ -92,17 +96,18 @@ def _missing(broker: BrokerFill) -> Discrepancy:
     )
 
 
-def _unknown(fill: LedgerFill) -> Discrepancy:
+def _unknown(recorded: LedgerFill) -> Discrepancy:
     return Discrepancy(
         "unknown_to_broker",
-        order_id=fill.order_id,
-        symbol=fill.symbol,
-        execution_id=fill.execution_id,
-        ledger_id=fill.ledger_id,
-        ledger_qty=fill.qty,
-        ledger_price=fill.price,
+        order_id=recorded.fill.order_id,
+        symbol=recorded.fill.symbol,
+        execution_id=recorded.fill.execution_id,
+        ledger_id=recorded.ledger_id,
+        ledger_qty=recorded.fill.quantity,
+        ledger_price=recorded.fill.price,
         detail=(
-            f"ledger {fill.ledger_id} recorded {fill.side} {fill.qty} @ {fill.price}; "
+            f"ledger {recorded.ledger_id} recorded {recorded.fill.side} "
+            f"{recorded.fill.quantity} @ {recorded.fill.price}; "
             "the broker has no such fill"
         ),
     )
@@ -114,11 +119,16 @@ def _pair_identical(
     left = list(brokers)
     unpaired: list[LedgerFill] = []
     paired = 0
-    for fill in fills:
-        wanted = (fill.qty, fill.price, fill.side, fill.symbol)
+    for recorded in fills:
+        wanted = (
+            recorded.fill.quantity,
+            recorded.fill.price,
+            recorded.fill.side,
+            recorded.fill.symbol,
+        )
         match = next((b for b in left if (b.qty, b.price, b.side, b.symbol) == wanted), None)
         if match is None:
-            unpaired.append(fill)
+            unpaired.append(recorded)
         else:
             left.remove(match)
             paired += 1
@@ -131,14 +141,14 @@ def _compare_totals(
     brokers: list[BrokerFill],
     tolerance: Decimal,
 ) -> list[Discrepancy]:
-    ledger_qty = sum((f.qty for f in fills), Decimal(0))
+    ledger_qty = sum((f.fill.quantity for f in fills), Decimal(0))
     broker_qty = sum((b.qty for b in brokers), Decimal(0))
-    ledger_price = sum((f.value for f in fills), Decimal(0)) / ledger_qty
+    ledger_price = sum((f.fill.value for f in fills), Decimal(0)) / ledger_qty
     broker_price = sum((b.value for b in brokers), Decimal(0)) / broker_qty
     base = Discrepancy(
         "quantity_mismatch",
         order_id=order_id,
-        symbol=fills[0].symbol,
+        symbol=fills[0].fill.symbol,
         ledger_id=fills[0].ledger_id,
         ledger_qty=ledger_qty,
         broker_qty=broker_qty,
@@ -146,7 +156,7 @@ def _compare_totals(
         broker_price=broker_price,
     )
     found: list[Discrepancy] = []
-    sides = {(f.symbol, f.side) for f in fills} | {(b.symbol, b.side) for b in brokers}
+    sides = {(f.fill.symbol, f.fill.side) for f in fills} | {(b.symbol, b.side) for b in brokers}
     if len(sides) > 1:
         detail = f"order {order_id} appears as {sorted(sides)}"
         found.append(replace(base, kind="symbol_or_side_mismatch", detail=detail))
@@ -177,7 +187,7 @@ def reconcile(
     """
     start, end = as_utc(period_start), as_utc(period_end)
     ledger_side = list(fills)
-    known_orders = {f.order_id for f in ledger_side}
+    known_orders = {f.fill.order_id for f in ledger_side}
     broker_side = [
         b for b in broker_fills if start <= b.filled_at < end or b.order_id in known_orders
     ]
@@ -197,18 +207,18 @@ def reconcile(
             by_id.setdefault(tail, broker)
     used: set[str] = set()
     rest: list[LedgerFill] = []
-    for fill in ledger_side:
-        found = None if fill.whole_order else by_id.get(fill.execution_id)
+    for recorded in ledger_side:
+        found = None if recorded.fill.whole_order else by_id.get(recorded.fill.execution_id)
         if found is None or found.execution_id is None or found.execution_id in used:
-            rest.append(fill)
+            rest.append(recorded)
             continue
-        assert same_execution(fill.execution_id, found.execution_id)
+        assert same_execution(recorded.fill.execution_id, found.execution_id)
         used.add(found.execution_id)
         report.matched += 1
-        report.discrepancies.extend(_compare_execution(fill, found, price_tolerance))
+        report.discrepancies.extend(_compare_execution(recorded, found, price_tolerance))
     ledger_orders: dict[str, list[LedgerFill]] = defaultdict(list)
-    for fill in rest:
-        ledger_orders[fill.order_id].append(fill)
+    for recorded in rest:
+        ledger_orders[recorded.fill.order_id].append(recorded)
     broker_orders: dict[str, list[BrokerFill]] = defaultdict(list)
     for broker in broker_side:
         if broker.execution_id not in used:

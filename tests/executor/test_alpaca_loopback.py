@@ -184,7 +184,7 @@ def test_reconciliation_finds_a_left_out_fill_and_a_changed_price(
 
     # A ledger that left one fill out: the second AAPL execution.
     recorded = ledger_fills(events)
-    left_out = [f for f in recorded if f.symbol == "AAPL"][1]
+    left_out = [f.fill for f in recorded if f.fill.symbol == "AAPL"][1]
     partial = [e for e in events if getattr(e, "execution_id", None) != left_out.execution_id]
     # The broker's record of the MSFT fill deliberately changed.
     msft = next(a for a in alpaca_server.fake.activities if a["symbol"] == "MSFT")

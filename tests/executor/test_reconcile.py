@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +19,9 @@ from adapters import (
     reconcile_date,
 )
 from adapters.reconciliation.fills import LedgerFill
+from adapters.reconciliation.ledger_source import ledger_fills, snapshot_fills
 from adapters.reconciliation.matching import reconcile, same_execution
-from ledger_domain import Side, TradeLedgerService
+from ledger_domain import Fill, Side, TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 
 T0 = datetime(2024, 1, 15, 14, 30, tzinfo=UTC)
@@ -27,16 +29,16 @@ START, END = T0 - timedelta(hours=1), T0 + timedelta(hours=1)
 
 
 def fill(execution_id: str, qty: str, price: str, *, order: str = "o-1", **kw: str) -> LedgerFill:
-    return LedgerFill(
-        ledger_id="ledger-1",
+    recorded = Fill(
         order_id=order,
         execution_id=execution_id,
         symbol=kw.get("symbol", "AAPL"),
-        side=kw.get("side", "BUY"),
-        qty=Decimal(qty),
+        side=Side(kw.get("side", "BUY")),
+        quantity=Decimal(qty),
         price=Decimal(price),
         filled_at=T0,
     )
+    return LedgerFill("ledger-1", recorded)
 
 
 def activity(activity_id: str, qty: str, price: str, *, order: str = "o-1", **kw: str) -> Execution:
@@ -53,6 +55,21 @@ def activity(activity_id: str, qty: str, price: str, *, order: str = "o-1", **kw
 
 def check(ledger: list[LedgerFill], broker: list[Execution], **options: Decimal):
     return reconcile(ledger, broker, period_start=START, period_end=END, **options)
+
+
+def test_a_run_s_fills_are_the_fills_it_recorded() -> None:
+    service = TradeLedgerService("corr-1")
+    partial = Fill("o-1", "x-1", "AAPL", Side.BUY, Decimal("10"), Decimal("150.25"), T0)
+    whole = Fill("o-2", "o-2", "MSFT", Side.SELL, Decimal("2"), Decimal("410.1"), T0, "LIMIT")
+    for recorded in (partial, whole):
+        service.record_fill(recorded, "corr-1")
+    assert ledger_fills(service.events()) == [
+        LedgerFill(service.ledger_id, partial),
+        LedgerFill(service.ledger_id, whole),
+    ]
+    (aapl, msft) = snapshot_fills(service.get_ledger())  # one whole-order fill per entry
+    assert aapl == LedgerFill(service.ledger_id, replace(partial, execution_id="o-1"))
+    assert msft == LedgerFill(service.ledger_id, whole)
 
 
 def test_matching_by_stream_execution_id_and_activity_id() -> None:
