@@ -5,9 +5,9 @@ Two adapters implement it: ``adapters.brokers.alpaca.AlpacaBroker`` (alpaca-py's
 (the demo and tests). Everything crossing the port is exact: quantities and prices are ``Decimal``,
 times are timezone-aware UTC.
 
-An :class:`Execution` reads like the executor's order result (``symbol``, ``action``,
-``shares``, ``price``, ``order_id``, ``order_type``, ``filled_at``, ``success``), so it can
-be handed to ``TradeLedgerService.record_execution`` / ``record_filled_order`` as is.
+Brokers speak the ledger's vocabulary: an execution is reported as ``ledger_domain.Fill``
+(a whole order reported as one fill has ``execution_id == order_id``), handed to
+``TradeLedgerService.record_fill`` as is; a side is ``ledger_domain.Side``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from decimal import Decimal
 from hashlib import sha256
 from typing import Protocol, runtime_checkable
 
-from ledger_domain import QuoteModel, Side
-from ledger_domain.models import as_utc
+from ledger_domain import Fill, QuoteModel, Side
 
 TERMINAL_STATUSES = frozenset(
     {"filled", "canceled", "expired", "rejected", "replaced", "done_for_day", "stopped"}
@@ -96,48 +95,6 @@ class OrderState:
         return self.status in TERMINAL_STATUSES
 
 
-@dataclass(frozen=True, slots=True)
-class Execution:
-    """One fill (or a whole filled order when ``execution_id`` is ``None``).
-
-    Also the shape of a broker fill activity, which always carries its ``execution_id``.
-    """
-
-    order_id: str
-    symbol: str
-    side: Side
-    qty: Decimal
-    price: Decimal
-    filled_at: datetime
-    execution_id: str | None = None
-    order_type: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "filled_at", as_utc(self.filled_at))
-
-    # -- the order-result names the ledger service reads ----------------------------
-
-    @property
-    def action(self) -> str:
-        return self.side
-
-    @property
-    def shares(self) -> Decimal:
-        return self.qty
-
-    @property
-    def success(self) -> bool:
-        return True
-
-    @property
-    def timestamp(self) -> datetime:
-        return self.filled_at
-
-    @property
-    def value(self) -> Decimal:
-        return self.qty * self.price
-
-
 @runtime_checkable
 class Broker(Protocol):
     """Place orders, observe their executions as they happen, quote a symbol now."""
@@ -147,11 +104,11 @@ class Broker(Protocol):
         ``BrokerError`` (or any exception) means the outcome is unknown."""
         ...
 
-    def executions(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
-        """The order's executions as they happen; ends when the order is terminal.
+    def executions(self, ticket: OrderTicket) -> AsyncIterator[Fill]:
+        """The order's fills as they happen; ends when the order is terminal.
 
-        Iterating again may repeat executions already seen (same ``execution_id``):
-        recording them again is a no-op in the ledger.
+        Iterating again may repeat fills already seen (same ``execution_id``): recording
+        them again is a no-op in the ledger.
         """
         ...
 
@@ -168,8 +125,9 @@ class Broker(Protocol):
 class FillHistory(Protocol):
     """The broker's record of fills (Alpaca: account activities of type FILL)."""
 
-    async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
-        """Every execution with ``after <= filled_at < until``, oldest first."""
+    async def fill_activities(self, after: datetime, until: datetime) -> list[Fill]:
+        """Every fill with ``after <= filled_at < until``, oldest first, each with the
+        broker's own id of it as ``execution_id``."""
         ...
 
 

@@ -7,8 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.archive.port import WriteOutcome
-from adapters.brokers.port import Execution
-from ledger_domain import Side
+from ledger_domain import Fill, Side
 
 ZERO = Decimal(0)
 
@@ -32,10 +31,10 @@ class OrderReport:
     def average_price(self) -> Decimal | None:
         return self.filled_value / self.filled_quantity if self.filled_quantity else None
 
-    def add(self, execution: Execution) -> None:
+    def add(self, fill: Fill) -> None:
         self.executions += 1
-        self.filled_quantity += execution.qty
-        self.filled_value += execution.value
+        self.filled_quantity += fill.quantity
+        self.filled_value += fill.value
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +17,6 @@ import pytest
 
 from adapters import (
     Archive,
-    Execution,
     Executor,
     OrderRequest,
     OrderTicket,
@@ -25,7 +25,15 @@ from adapters import (
     WriteOutcome,
 )
 from adapters.archive import Outbox, S3Archive
-from ledger_domain import Ledger, RebalancePlan, Side, TradeLedgerService, to_record
+from ledger_domain import (
+    Fill,
+    InvalidFillError,
+    Ledger,
+    RebalancePlan,
+    Side,
+    TradeLedgerService,
+    to_record,
+)
 from tests.executor.conftest import ATTRIBUTION, archived, item, make_plan
 from tests.servers import free_port
 
@@ -216,10 +224,10 @@ def test_trade_ledger_exists_before_any_plan() -> None:
 class FailingLedger(TradeLedgerService):
     """A ledger whose store refuses fills of one symbol."""
 
-    def record_execution(self, order_result: Any, *args: Any, **kwargs: Any) -> Any:
-        if order_result.symbol == "AAPL":
+    def record_fill(self, fill: Fill, *args: Any, **kwargs: Any) -> Any:
+        if fill.symbol == "AAPL":
             raise OSError("event store unavailable")
-        return super().record_execution(order_result, *args, **kwargs)
+        return super().record_fill(fill, *args, **kwargs)
 
 
 def test_a_ledger_failure_never_fails_the_trades(
@@ -245,10 +253,10 @@ def test_a_hanging_ledger_does_not_stall_the_trades(
     completed: list[str] = []
 
     class StuckLedger(TradeLedgerService):
-        def record_execution(self, order_result: Any, *args: Any, **kwargs: Any) -> Any:
+        def record_fill(self, fill: Fill, *args: Any, **kwargs: Any) -> Any:
             release.wait(30)  # a store that hangs until the test lets it go
-            entry = super().record_execution(order_result, *args, **kwargs)
-            completed.append(order_result.symbol)
+            entry = super().record_fill(fill, *args, **kwargs)
+            completed.append(fill.symbol)
             return entry
 
     executor = Executor(
@@ -370,20 +378,13 @@ def test_the_run_completes_even_if_the_caller_is_cancelled(
     assert len(sim.submitted) == 4
 
 
-def test_whole_order_executions_are_recorded_as_filled_orders(
+def test_whole_order_fills_are_recorded_as_one_execution_of_the_order(
     run_archive: Archive,
 ) -> None:
     class WholeOrders(SimulatedBroker):
         async def executions(self, ticket: OrderTicket):
-            async for execution in super().executions(ticket):
-                yield Execution(
-                    order_id=execution.order_id,
-                    symbol=execution.symbol,
-                    side=execution.side,
-                    qty=execution.qty,
-                    price=execution.price,
-                    filled_at=execution.filled_at,
-                )
+            async for fill in super().executions(ticket):
+                yield replace(fill, execution_id=fill.order_id)
 
     executor = Executor(WholeOrders(prices={"AAPL": "199.99"}), archive=run_archive)
     plan = make_plan([item("AAPL", "BUY", "1000")])
@@ -391,6 +392,57 @@ def test_whole_order_executions_are_recorded_as_filled_orders(
     (entry,) = executor.trade_ledger.get_ledger().entries
     assert entry.execution_ids == [entry.order_id]
     assert entry.filled_qty == Decimal(5)
+
+
+class Refusals(TradeLedgerService):
+    """Keeps what ``record_fill`` raised, so a test can see the recorder's refusals."""
+
+    def __init__(self, correlation_id: str | None) -> None:
+        super().__init__(correlation_id)
+        self.refused: list[Exception] = []
+
+    def record_fill(self, fill: Fill, correlation_id: str, **options: Any) -> Any:
+        try:
+            return super().record_fill(fill, correlation_id, **options)
+        except Exception as error:
+            self.refused.append(error)
+            raise
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"side": "HOLD"}, "side"),
+        ({"side": None}, "side"),
+        ({"quantity": "ten"}, "quantity"),
+        ({"quantity": True}, "quantity"),
+        ({"quantity": None}, "quantity"),
+    ],
+)
+def test_an_invalid_fill_from_the_broker_is_refused_and_nothing_recorded(
+    change: dict[str, Any], field: str, run_archive: Archive
+) -> None:
+    class Garbled(SimulatedBroker):
+        async def executions(self, ticket: OrderTicket):
+            async for fill in super().executions(ticket):
+                yield replace(fill, **change)
+
+    ledgers: list[Refusals] = []
+    executor = Executor(
+        Garbled(prices={"AAPL": "199.99"}),
+        archive=run_archive,
+        ledger_factory=lambda cid: ledgers.append(Refusals(cid)) or ledgers[-1],
+    )
+    result = asyncio.run(executor.execute_rebalance_plan(make_plan([item("AAPL", "BUY", "1000")])))
+    (ledger,) = ledgers
+    (refusal,) = ledger.refused
+    assert isinstance(refusal, InvalidFillError)
+    assert refusal.field == field
+    assert ledger.total_entries == 0
+    assert fills_of(ledger) == []
+    (message,) = result.ledger_errors
+    assert message.startswith(f"fill {result.orders[0].order_id}-x1 (")
+    assert f"invalid fill: {field}:" in message
 
 
 def test_default_archive_is_archive_from_settings(

@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from adapters import (
     Archive,
-    Execution,
     Executor,
     OrderRequest,
     SimulatedBroker,
@@ -41,19 +41,19 @@ def fill(execution_id: str, qty: str, price: str, *, order: str = "o-1", **kw: s
     return LedgerFill("ledger-1", recorded)
 
 
-def activity(activity_id: str, qty: str, price: str, *, order: str = "o-1", **kw: str) -> Execution:
-    return Execution(
+def activity(activity_id: str, qty: str, price: str, *, order: str = "o-1", **kw: Any) -> Fill:
+    return Fill(
         order_id=order,
+        execution_id=activity_id,
         symbol=kw.get("symbol", "AAPL"),
-        side=kw.get("side", "BUY"),
-        qty=Decimal(qty),
+        side=Side(kw.get("side", "BUY")),
+        quantity=Decimal(qty),
         price=Decimal(price),
         filled_at=kw.get("at", T0),
-        execution_id=activity_id,
     )
 
 
-def check(ledger: list[LedgerFill], broker: list[Execution], **options: Decimal):
+def check(ledger: list[LedgerFill], broker: list[Fill], **options: Decimal):
     return reconcile(ledger, broker, period_start=START, period_end=END, **options)
 
 
@@ -240,7 +240,7 @@ def test_unreadable_and_snapshot_only_documents(tmp_path: Path) -> None:
     (folder / "150000-1c9c7f4e-3a4b-4c5d-8e6f-7a8b9c0d1e2f-broken.json").write_text("{not json")
 
     class History:
-        async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
+        async def fill_activities(self, after: datetime, until: datetime) -> list[Fill]:
             return [activity("a-1", "10", "150.25"), activity("a-2", "6.5", "150.30")]
 
     report = asyncio.run(reconcile_date(archive, date(2024, 1, 15), History()))

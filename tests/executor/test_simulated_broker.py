@@ -60,12 +60,12 @@ def test_partial_fills_move_the_market_and_fill_at_that_moment_s_quote() -> None
         return executions, quotes
 
     executions, quotes = asyncio.run(run())
-    assert [e.qty for e in executions] == [
+    assert [e.quantity for e in executions] == [
         Decimal("3.333333333"),
         Decimal("3.333333333"),
         Decimal("3.333333334"),
     ]
-    assert sum(e.qty for e in executions) == Decimal(10)
+    assert sum(e.quantity for e in executions) == Decimal(10)
     assert [e.price for e in executions] == [
         Decimal("400.00"),
         Decimal("399.99"),
@@ -85,7 +85,7 @@ def test_fill_fraction_cancels_the_rest() -> None:
         return done, await broker.get_order(ticket.order_id or "")
 
     executions, state = asyncio.run(run())
-    assert [e.qty for e in executions] == [Decimal(9)]
+    assert [e.quantity for e in executions] == [Decimal(9)]
     assert state.status == "canceled"
     assert state.filled_quantity == Decimal(9)
 
@@ -136,7 +136,7 @@ def test_fill_history_and_replayed_watch() -> None:
         return ticket.order_id or "", first, again, history, before
 
     order_id, first, again, history, before = asyncio.run(run())
-    assert [(e.execution_id, e.side, e.qty, e.price) for e in first] == [
+    assert [(e.execution_id, e.side, e.quantity, e.price) for e in first] == [
         (f"{order_id}-x1", Side.BUY, Decimal(2), Decimal("200.00")),
         (f"{order_id}-x2", Side.BUY, Decimal(2), Decimal("200.01")),
     ]
