@@ -80,8 +80,8 @@ def _compare_execution(
         symbol=ours.symbol,
         execution_id=ours.execution_id,
         ledger_id=recorded.ledger_id,
-        ledger_qty=ours.quantity,
-        broker_qty=broker.quantity,
+        ledger_quantity=ours.quantity,
+        broker_quantity=broker.quantity,
         ledger_price=ours.price,
         broker_price=broker.price,
     )
@@ -103,7 +103,7 @@ def _missing(broker: Fill) -> Discrepancy:
         order_id=broker.order_id,
         symbol=broker.symbol,
         execution_id=broker.execution_id,
-        broker_qty=broker.quantity,
+        broker_quantity=broker.quantity,
         broker_price=broker.price,
         detail=(
             f"broker filled {_dealt(broker)} at {broker.filled_at.isoformat()}; no ledger has it"
@@ -119,7 +119,7 @@ def _unknown(recorded: LedgerFill) -> Discrepancy:
         symbol=ours.symbol,
         execution_id=ours.execution_id,
         ledger_id=recorded.ledger_id,
-        ledger_qty=ours.quantity,
+        ledger_quantity=ours.quantity,
         ledger_price=ours.price,
         detail=(
             f"ledger {recorded.ledger_id} recorded {_dealt(ours)}; the broker has no such fill"
@@ -158,8 +158,8 @@ def _compare_totals(
         order_id=order_id,
         symbol=ours[0].symbol,
         ledger_id=recorded_fills[0].ledger_id,
-        ledger_qty=ledger_quantity,
-        broker_qty=broker_quantity,
+        ledger_quantity=ledger_quantity,
+        broker_quantity=broker_quantity,
         ledger_price=ledger_price,
         broker_price=broker_price,
     )

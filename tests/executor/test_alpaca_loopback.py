@@ -194,7 +194,7 @@ def test_reconciliation_finds_a_left_out_fill_and_a_changed_price(
     assert not report.ok
     (missing,) = report.missing_from_ledger
     assert missing.execution_id == left_out.execution_id
-    assert (missing.broker_qty, missing.broker_price) == (Decimal("6.5"), Decimal("150.30"))
+    assert (missing.broker_quantity, missing.broker_price) == (Decimal("6.5"), Decimal("150.30"))
     (mismatch,) = report.mismatches
     assert mismatch.kind == "price_mismatch"
     assert (mismatch.ledger_price, mismatch.broker_price) == (Decimal("410.10"), Decimal("410.11"))

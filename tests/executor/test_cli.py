@@ -222,6 +222,9 @@ def test_reconcile_agrees_then_differs(
         "price_mismatch",
         "unknown_to_broker",
     ]
+    unknown = next(d for d in report["discrepancies"] if d["kind"] == "unknown_to_broker")
+    assert (unknown["ledger_quantity"], unknown["broker_quantity"]) == ("25", None)
+    assert unknown["ledger_price"] == "9.99"
 
 
 def test_reconcile_one_run(alpaca_server: LoopbackAlpaca, alpaca_env: dict[str, str]) -> None:

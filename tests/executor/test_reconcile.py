@@ -124,7 +124,36 @@ def test_a_whole_order_entry_against_partial_fills() -> None:
     short = check([whole], partials[:1])
     assert sorted(d.kind for d in short.mismatches) == ["price_mismatch", "quantity_mismatch"]
     quantity = next(d for d in short.mismatches if d.kind == "quantity_mismatch")
-    assert (quantity.ledger_qty, quantity.broker_qty) == (Decimal("16.5"), Decimal("10"))
+    assert (quantity.ledger_quantity, quantity.broker_quantity) == (Decimal("16.5"), Decimal("10"))
+
+
+def test_the_report_s_json_speaks_the_ledger_s_names() -> None:
+    whole = fill("o-1", "16.5", "150.2696969696969696969696970")
+    report = json.loads(check([whole], [activity("a-1", "10", "150.25")]).to_json())
+    quantity = next(d for d in report["discrepancies"] if d["kind"] == "quantity_mismatch")
+    assert quantity == {
+        "kind": "quantity_mismatch",
+        "order_id": "o-1",
+        "symbol": "AAPL",
+        "execution_id": None,
+        "ledger_id": "ledger-1",
+        "ledger_quantity": "16.5",
+        "broker_quantity": "10",
+        "ledger_price": "150.2696969696969696969696970",
+        "broker_price": "150.25",
+        "detail": "ledger 16.5 in 1 fill(s), broker 10 in 1 fill(s)",
+    }
+
+
+def test_a_side_mismatch_names_both_sides() -> None:
+    per_execution = check([fill("x-1", "1", "10", side="SELL")], [activity("x-1", "1", "10")])
+    (mismatch,) = per_execution.mismatches
+    assert mismatch.kind == "symbol_or_side_mismatch"
+    assert mismatch.detail == "ledger SELL AAPL (order o-1), broker BUY AAPL (order o-1)"
+    per_order = check([fill("o-1", "1", "10", side="SELL")], [activity("a-1", "1", "10")])
+    (mismatch,) = per_order.mismatches
+    assert mismatch.kind == "symbol_or_side_mismatch"
+    assert mismatch.detail == "order o-1 appears as BUY AAPL, SELL AAPL"
 
 
 def test_identical_fills_pair_without_ids() -> None:
