@@ -28,26 +28,21 @@ T0 = datetime(2024, 1, 15, 14, 30, tzinfo=UTC)
 START, END = T0 - timedelta(hours=1), T0 + timedelta(hours=1)
 
 
-def fill(execution_id: str, qty: str, price: str, *, order: str = "o-1", **kw: str) -> LedgerFill:
-    recorded = Fill(
-        order_id=order,
-        execution_id=execution_id,
-        symbol=kw.get("symbol", "AAPL"),
-        side=Side(kw.get("side", "BUY")),
-        quantity=Decimal(qty),
-        price=Decimal(price),
-        filled_at=T0,
-    )
-    return LedgerFill("ledger-1", recorded)
+def fill(
+    execution_id: str, quantity: str, price: str, *, order: str = "o-1", **kw: str
+) -> LedgerFill:
+    """The fill as ledger-1 recorded it (see ``activity``)."""
+    return LedgerFill("ledger-1", activity(execution_id, quantity, price, order=order, **kw))
 
 
-def activity(activity_id: str, qty: str, price: str, *, order: str = "o-1", **kw: Any) -> Fill:
+def activity(activity_id: str, quantity: str, price: str, *, order: str = "o-1", **kw: Any) -> Fill:
+    """A broker's fill: a BUY of AAPL at T0 unless ``symbol``, ``side`` or ``at`` say else."""
     return Fill(
         order_id=order,
         execution_id=activity_id,
         symbol=kw.get("symbol", "AAPL"),
         side=Side(kw.get("side", "BUY")),
-        quantity=Decimal(qty),
+        quantity=Decimal(quantity),
         price=Decimal(price),
         filled_at=kw.get("at", T0),
     )
