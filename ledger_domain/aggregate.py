@@ -119,6 +119,9 @@ class Ledger(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Rename version 1's fields in place, keeping the declared order."""
             renamed = {"direction": "side", "quote_time": "quoted_at", "fill_time": "filled_at"}
+            clash = [new for new in renamed.values() if new in state]
+            if clash:
+                raise ValueError(f"a version 1 fill cannot carry {clash}")
             items = [(renamed.get(key, key), value) for key, value in state.items()]
             state.clear()
             state.update(items)
@@ -183,7 +186,7 @@ class Ledger(Aggregate):
         )
         return True
 
-    def _check_order_consistency(self, fill: Fill) -> None:
+    def _check_order_consistency(self, fill: Fill | Ledger.FillRecorded) -> None:
         """Executions of one order share symbol and side; whole-order fills stand alone."""
         order = self.orders.get(fill.order_id)
         if order is None:
@@ -268,6 +271,8 @@ def replay(events: Iterable[Any]) -> Ledger:
     """
     ledger: Ledger | None = None
     for position, event in enumerate(events):
+        if not isinstance(event, Ledger.Event):
+            raise InvalidEventStreamError(f"event {position} is not a ledger event")
         if ledger is None:
             if not isinstance(event, Ledger.Opened) or event.originator_version != 1:
                 raise InvalidEventStreamError(
@@ -276,10 +281,15 @@ def replay(events: Iterable[Any]) -> Ledger:
                 )
         elif ledger.is_closed:
             raise InvalidEventStreamError(f"event {position} comes after the ledger was closed")
-        elif type(event) is Ledger.FillRecorded and event.execution_id in ledger.executions:
-            raise InvalidEventStreamError(
-                f"event {position} repeats execution {event.execution_id!r}"
-            )
+        elif type(event) is Ledger.FillRecorded:
+            if event.execution_id in ledger.executions:
+                raise InvalidEventStreamError(
+                    f"event {position} repeats execution {event.execution_id!r}"
+                )
+            try:  # the recording rules hold in a replayed history too
+                ledger._check_order_consistency(event)
+            except ExecutionConflictError as conflict:
+                raise InvalidEventStreamError(f"event {position}: {conflict}") from None
         try:
             # eventsourcing's mutate checks the ledger id and the next version number.
             ledger = event.mutate(ledger)

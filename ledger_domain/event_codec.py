@@ -20,7 +20,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import orjson
 
 from ledger_domain.frozen import FrozenDict
-from ledger_domain.models import as_utc
+from ledger_domain.values import exact_decimal, utc_time
 
 Converter = Callable[[Any], Any]
 
@@ -82,17 +82,21 @@ def _converter_for(hint: Any) -> Converter | None:
 
 
 def to_decimal(value: Any) -> Decimal:
-    """Only text: a JSON number would already have lost exactness."""
-    if not isinstance(value, str):
+    """Only plain decimal text: a JSON number would already have lost exactness, and
+    ``Decimal()`` alone would take " 5 ", "1_0", Unicode digits and NaN."""
+    if type(value) is not str:
         raise TypeError(f"decimal values are strings, got {type(value).__name__}")
-    return Decimal(value)
+    return exact_decimal(value, "decimal")
 
 
 def to_datetime(value: Any) -> datetime:
-    if not isinstance(value, str):
+    """ISO-8601 text with its offset, as UTC (a time that exists in UTC)."""
+    if type(value) is not str:
         raise TypeError(f"datetimes are ISO-8601 strings, got {type(value).__name__}")
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo is UTC else as_utc(parsed)
+    if parsed.tzinfo is None:
+        raise ValueError(f"datetime {value!r} has no UTC offset")
+    return parsed if parsed.tzinfo is UTC else utc_time(parsed, "datetime")
 
 
 def to_decimal_map(value: Any) -> FrozenDict[str, Decimal]:

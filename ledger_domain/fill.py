@@ -8,10 +8,10 @@ entries; ``action``, ``shares``, ``price`` on order results) appear only at the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from ledger_domain.frozen import FrozenDict
 
@@ -41,11 +41,12 @@ StrategyWeights = FrozenDict[str, Decimal]
 NO_WEIGHTS: StrategyWeights = FrozenDict()
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
+class Fill(NamedTuple):
     """One execution of one order as the broker reports it.
 
     ``execution_id`` equals ``order_id`` when the whole order is reported as one fill.
+    Immutable; ``fill._replace(price=...)`` gives a changed copy. (A ``NamedTuple``: it
+    is built for every fill recorded, and a frozen dataclass costs twice as much.)
     """
 
     order_id: str
@@ -67,8 +68,7 @@ class Fill:
         return self.execution_id == self.order_id
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(NamedTuple):
     """Validated bid/ask at a fill; a missing or non-positive side is ``None``."""
 
     bid: Decimal | None
@@ -79,8 +79,7 @@ class Quote:
 NO_QUOTE = Quote(None, None, None)
 
 
-@dataclass(frozen=True, slots=True)
-class FillToRecord:
+class FillToRecord(NamedTuple):
     """A validated fill with what the ledger keeps beside it: quote, attribution, run."""
 
     fill: Fill

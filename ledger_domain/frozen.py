@@ -8,7 +8,7 @@ back read-only too; ``list(x)``/``dict(x)`` give a caller a writable copy of the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from copy import deepcopy
 from typing import Any, NoReturn, SupportsIndex, TypeVar, overload
 
@@ -25,9 +25,6 @@ class FrozenList(list[T]):
     """A list that cannot be changed after it is built."""
 
     __slots__ = ()
-
-    def __init__(self, items: Iterable[T] = ()) -> None:
-        list.__init__(self, items)
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(self))
@@ -64,9 +61,6 @@ class FrozenDict(dict[K, V]):
     """A dict that cannot be changed after it is built."""
 
     __slots__ = ()
-
-    def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
-        dict.__init__(self, items)
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(frozenset(self.items()))

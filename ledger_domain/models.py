@@ -140,6 +140,15 @@ class AllFieldsSet(set[str]):
     def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]
         refuse(self)
 
+    def __isub__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+        refuse(self)
+
+    def __iand__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+        refuse(self)
+
+    def __ixor__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+        refuse(self)
+
     add = discard = remove = pop = clear = update = refuse
     difference_update = intersection_update = symmetric_difference_update = refuse
 

@@ -34,5 +34,8 @@ def exact_sum(left: Decimal, right: Decimal) -> Decimal:
 
 
 def average_price(value: Decimal, quantity: Decimal) -> Decimal:
-    """Volume-weighted price: exact where it terminates, else PRICE_DIGITS digits."""
+    """Volume-weighted price to PRICE_DIGITS significant digits (exact when they hold it).
+
+    Kept at 28 digits even where a longer expansion terminates: archived runs replay to
+    the prices they were written with."""
     return _AVERAGE.divide(value, quantity) if quantity else ZERO

@@ -9,9 +9,10 @@ input always gets the same verdict.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, cast
 
 from ledger_domain import values
 from ledger_domain.errors import InvalidFillError
@@ -24,87 +25,136 @@ from ledger_domain.fill import (
     StrategyWeights,
 )
 from ledger_domain.frozen import FrozenDict
+from ledger_domain.money import exact_sum
 
 WEIGHT_TOLERANCE = Decimal("0.000001")
+_MINUS_ONE = Decimal(-1)
 """Strategy weights must sum to 1 within this; 1/3 three times (as floats) passes."""
 
 
-class Reader(Protocol):
-    """``read(name, default)``: a field of an order result, quote or plan, or ``default``."""
-
-    def __call__(self, key: str, default: Any = None, /) -> Any: ...
-
-
+Reader = Callable[[str, Any], Any]
+"""``read(name, default)``: a field of an order result, quote or plan, or ``default``."""
 ABSENT: Any = object()
 
 ORDER_RESULT_NAMES = ("symbol", "action", "shares", "price", "order_id", "success")
-_QUOTE_NAMINGS = (("bid_price", "ask_price"), ("bid", "ask"))
-_QUOTE_TIMES = ("timestamp", "ts")
 _NOT_SOURCES = (str, bytes, bytearray, int, float, Decimal)
 
 
 def reader(source: object, field: str, names: tuple[str, ...] = ()) -> Reader:
+    """``_reader`` with any failure of a foreign object refused as ``field``."""
+    try:
+        return _reader(source, field, names)
+    except InvalidFillError:
+        raise
+    except Exception as error:
+        raise unreadable(field, error) from error
+
+
+def unreadable(field: str, error: Exception) -> InvalidFillError:
+    """A foreign object raised while being read: refused, naming the input it came from."""
+    return InvalidFillError(field, f"could not be read: {type(error).__name__}: {error}")
+
+
+def _reader(source: object, field: str, names: tuple[str, ...]) -> Reader:
     """Read fields of ``source`` by name: keys of a mapping, attributes of anything else.
 
     With ``names``, an object that carries none of them is refused: it is not what
     ``field`` should be, and reading it as all-missing would drop it silently.
     """
-    if type(source) is dict or isinstance(source, Mapping):
-        mapping: Mapping[Any, Any] = source
+    if type(source) is dict or _is_mapping(type(source)):
+        mapping = cast(Mapping[str, Any], source)
         if names and not any(key in mapping for key in names):
             raise InvalidFillError(field, f"a mapping without any of {', '.join(names)}")
-        return lambda key, default=None: mapping.get(key, default)
+        get: Reader = mapping.get
+        return get
     if source is None or isinstance(source, _NOT_SOURCES):
         raise InvalidFillError(field, f"expected an object or mapping, got {type(source).__name__}")
-    if names and not any(hasattr(source, key) for key in names):
+    if names and not hasattr(source, names[0]) and not any(hasattr(source, n) for n in names):
         raise InvalidFillError(field, f"{type(source).__name__} has none of {', '.join(names)}")
-    return lambda key, default=None: getattr(source, key, default)
+    attribute: Reader = partial(getattr, source)
+    return attribute
 
 
-def unfilled_reason(order: Reader) -> str | None:
-    """Why an order result is the guide's "failed order" (not recorded), or ``None``.
+_MAPPING_TYPES: dict[type, bool] = {}
 
-    Failed (``success`` False), no order id, no price, or nothing filled.
+
+def _is_mapping(kind: type) -> bool:
+    """Whether instances of ``kind`` are mappings; remembered per type (the ABC check is
+    slow and runs for every order result, quote and plan)."""
+    known = _MAPPING_TYPES.get(kind)
+    if known is None:
+        known = issubclass(kind, Mapping)
+        if len(_MAPPING_TYPES) < 1024:
+            _MAPPING_TYPES[kind] = known
+    return known
+
+
+def order_fill(order: Reader, execution_id: object | None = ABSENT) -> Fill | str:
+    """The fill an order result describes, or why it is the guide's "failed order" (not
+    recorded): failed (``success`` False), no order id, no price, or nothing filled.
+
+    ``execution_id`` ``None`` means the whole order is one execution; left out, it is the
+    order result's own ``execution_id`` (if any).
     """
+    try:
+        if execution_id is ABSENT:
+            execution_id = order("execution_id", None)
+        return _order_fill(order, execution_id)
+    except InvalidFillError:
+        raise
+    except Exception as error:  # a property or __getattr__ of the caller's object raised
+        raise unreadable("order_result", error) from error
+
+
+def _order_fill(order: Reader, execution_id: object | None) -> Fill | str:
     success = order("success", ABSENT)
     if success is not ABSENT and success is not True and success is not False:
         raise InvalidFillError("success", f"must be True or False, got {type(success).__name__}")
     if success is False:
         return "the order failed"
-    if order("order_id") in (None, ""):
+    raw_order_id = order("order_id", None)
+    if raw_order_id is None or (isinstance(raw_order_id, str) and not str.__len__(raw_order_id)):
         return "the order has no order id"
-    if order("price") is None:
+    raw_price = order("price", None)
+    if raw_price is None:
         return "the order has no fill price"
-    shares = order("shares")
-    if shares is None or values.bounded_decimal(shares, "shares") == 0:
+    raw_shares = order("shares", None)
+    if raw_shares is None:
         return "nothing was filled"
-    return None
-
-
-def order_fill(order: Reader, execution_id: object | None) -> Fill:
-    """The fill an order result describes; ``execution_id`` ``None`` means the whole order."""
-    order_id = values.identifier(order("order_id"), "order_id")
-    filled_at = order("filled_at")
+    quantity = values.bounded_decimal(raw_shares, "shares")
+    if not quantity:
+        return "nothing was filled"
+    if quantity < 0:
+        raise InvalidFillError("shares", f"must be > 0, got {quantity}")
+    order_id = values.identifier(raw_order_id, "order_id")
+    filled_at = order("filled_at", None)
     if filled_at is None:
-        filled_at = order("timestamp")
-    if filled_at is None:
-        raise InvalidFillError("timestamp", "a fill needs filled_at or timestamp")
+        filled_at = order("timestamp", None)
+        if filled_at is None:
+            raise InvalidFillError("timestamp", "a fill needs filled_at or timestamp")
     return Fill(
-        order_id=order_id,
-        execution_id=(
-            order_id if execution_id is None else values.identifier(execution_id, "execution_id")
-        ),
-        symbol=values.symbol(order("symbol")),
-        side=values.side(order("action")),
-        quantity=values.positive_decimal(order("shares"), "shares"),
-        price=values.positive_decimal(order("price"), "price"),
-        filled_at=values.utc_time(filled_at, "filled_at"),
-        order_type=values.order_type(order("order_type")),
+        order_id,
+        order_id if execution_id is None else values.identifier(execution_id, "execution_id"),
+        values.symbol(order("symbol", None)),
+        values.side(order("action", None)),
+        quantity,
+        values.positive_decimal(raw_price, "price"),
+        values.utc_time(filled_at, "filled_at"),
+        values.order_type(order("order_type", None)),
     )
 
 
 def checked_fill(fill: Fill) -> Fill:
     """A ``Fill`` built elsewhere (a broker adapter), held to the same rules."""
+    try:
+        return _checked_fill(fill)
+    except InvalidFillError:
+        raise
+    except Exception as error:
+        raise unreadable("fill", error) from error
+
+
+def _checked_fill(fill: Fill) -> Fill:
     return Fill(
         order_id=values.identifier(fill.order_id, "order_id"),
         execution_id=values.identifier(fill.execution_id, "execution_id"),
@@ -120,23 +170,42 @@ def checked_fill(fill: Fill) -> Fill:
 def quote_at(quote: object | None) -> Quote:
     """Bid/ask in either naming (``bid_price``/``ask_price`` as alpaca-py, or ``bid``/``ask``),
     time from ``timestamp`` or ``ts``. A side that is missing or <= 0 is ``None`` (the
-    guide's rule); a quote in neither naming is refused, never dropped."""
+    guide's rule); a quote in neither naming, or with a side only in the other naming, is
+    refused, never dropped."""
     if quote is None:
         return NO_QUOTE
+    try:
+        return _quote_at(quote)
+    except InvalidFillError:
+        raise
+    except Exception as error:
+        raise unreadable("quote_at_fill", error) from error
+
+
+def _quote_at(quote: object) -> Quote:
     read = reader(quote, "quote_at_fill")
-    for bid_name, ask_name in _QUOTE_NAMINGS:
-        if read(bid_name, ABSENT) is not ABSENT or read(ask_name, ABSENT) is not ABSENT:
-            break
-    else:
-        raise InvalidFillError(
-            "quote_at_fill",
-            f"{type(quote).__name__} has neither bid_price/ask_price nor bid/ask",
-        )
-    bid = _quote_side(read(bid_name), f"quote_at_fill.{bid_name}")
-    ask = _quote_side(read(ask_name), f"quote_at_fill.{ask_name}")
+    naming = _LONG_NAMING
+    bid, ask = read("bid_price", ABSENT), read("ask_price", ABSENT)
+    if bid is ABSENT and ask is ABSENT:
+        naming = _SHORT_NAMING
+        bid, ask = read("bid", ABSENT), read("ask", ABSENT)
+        if bid is ABSENT and ask is ABSENT:
+            raise InvalidFillError(
+                "quote_at_fill",
+                f"{type(quote).__name__} has neither bid_price/ask_price nor bid/ask",
+            )
+    elif bid is None or ask is None or bid is ABSENT or ask is ABSENT:
+        # A side missing here must not be sitting in the short naming: that would drop it.
+        other = read("bid", None), read("ask", None)
+        if other != (None, None):
+            raise InvalidFillError("quote_at_fill", "mixes bid_price/ask_price with bid/ask")
+    bid = _quote_side(bid, naming[0])
+    ask = _quote_side(ask, naming[1])
     if bid is not None and ask is not None and bid > ask:
         raise InvalidFillError("quote_at_fill", f"bid {bid} is above ask {ask}")
-    quoted_at = next((t for t in map(read, _QUOTE_TIMES) if t is not None), None)
+    quoted_at = read("timestamp", ABSENT)
+    if quoted_at is ABSENT or quoted_at is None:
+        quoted_at = read("ts", None)
     return Quote(
         bid,
         ask,
@@ -144,8 +213,12 @@ def quote_at(quote: object | None) -> Quote:
     )
 
 
+_LONG_NAMING = ("quote_at_fill.bid_price", "quote_at_fill.ask_price")
+_SHORT_NAMING = ("quote_at_fill.bid", "quote_at_fill.ask")
+
+
 def _quote_side(value: object, field: str) -> Decimal | None:
-    if value is None:
+    if value is None or value is ABSENT:
         return None
     result = values.bounded_decimal(value, field)
     return result if result > 0 else None
@@ -155,30 +228,41 @@ def strategy_weights(plan: object | None, symbol: str) -> StrategyWeights:
     """Weights from ``plan.metadata["strategy_attribution"][symbol]``; none means empty."""
     if plan is None:
         return NO_WEIGHTS
-    metadata = reader(plan, "rebalance_plan")("metadata")
+    try:
+        return _strategy_weights(plan, symbol)
+    except InvalidFillError:
+        raise
+    except Exception as error:
+        raise unreadable("rebalance_plan", error) from error
+
+
+def _strategy_weights(plan: object, symbol: str) -> StrategyWeights:
+    metadata = reader(plan, "rebalance_plan")("metadata", None)
     if metadata is None:
         return NO_WEIGHTS
-    if not isinstance(metadata, Mapping):
+    if type(metadata) is not dict and not isinstance(metadata, Mapping):
         raise InvalidFillError("rebalance_plan.metadata", "must be a mapping")
     attribution = metadata.get("strategy_attribution")
     if attribution is None:
         return NO_WEIGHTS
-    if not isinstance(attribution, Mapping):
+    if type(attribution) is not dict and not isinstance(attribution, Mapping):
         raise InvalidFillError("strategy_attribution", "must map symbols to strategy weights")
     raw = _weights_for(attribution, symbol)
     if raw is None:
         return NO_WEIGHTS
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise InvalidFillError(f"strategy_attribution.{symbol}", "must map strategies to weights")
     return validated_weights(raw, symbol)
 
 
 def _weights_for(attribution: Mapping[Any, Any], symbol: str) -> object | None:
-    """The symbol's entry: its exact key, else the one key equal to it ignoring case."""
+    """The symbol's entry: its exact key, else the one ASCII key equal to it ignoring case."""
     if symbol in attribution:
         found: object = attribution[symbol]
         return found
-    matches = [k for k in attribution if isinstance(k, str) and k.upper() == symbol]
+    matches = [
+        k for k in attribution if isinstance(k, str) and str.isascii(k) and str.upper(k) == symbol
+    ]
     if len(matches) > 1:
         raise InvalidFillError(
             f"strategy_attribution.{symbol}", f"several keys name this symbol: {matches}"
@@ -237,8 +321,12 @@ def _checked_weights(raw: Mapping[Any, Any], symbol: str) -> StrategyWeights:
             for strategy, weight in raw.items()
         }
     )
-    total = sum(weights.values(), Decimal(0))
-    if abs(total - 1) > WEIGHT_TOLERANCE:
+    if len(weights) != len(raw):
+        raise InvalidFillError(field, "two strategy names are the same text")
+    total = Decimal(0)
+    for weight in weights.values():
+        total = exact_sum(total, weight)  # exact whatever the caller's decimal context
+    if not -WEIGHT_TOLERANCE <= exact_sum(total, _MINUS_ONE) <= WEIGHT_TOLERANCE:
         raise InvalidFillError(
             field, f"weights sum to {total}, not 1 (tolerance {WEIGHT_TOLERANCE})"
         )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from decimal import InvalidOperation
 from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from ledger_domain import order_input, values
 from ledger_domain.aggregate import Ledger
 from ledger_domain.errors import InvalidEventStreamError
 from ledger_domain.event_codec import (
@@ -26,6 +26,7 @@ from ledger_domain.event_codec import (
     to_datetime,
     typed_state,
 )
+from ledger_domain.fill import Fill
 
 EVENT_TYPES: dict[str, type[Ledger.Event]] = {
     "Opened": Ledger.Opened,
@@ -76,12 +77,20 @@ def _payload_fields(cls: type) -> tuple[tuple[str, ...], tuple[tuple[str, Conver
 
 
 def from_record(record: Mapping[str, Any]) -> Ledger.Event:
-    """The ledger event a record describes; raises ``InvalidEventStreamError`` if malformed."""
+    """The ledger event a record describes; raises ``InvalidEventStreamError`` if malformed.
+
+    Records come from outside (archives an auditor replays), so a fill's values are held
+    to the same rules as when it was recorded: a record the ledger could never have
+    written is refused, not replayed.
+    """
     try:
         cls = EVENT_TYPES[record["type"]]
         names, converted = _payload_fields(cls)
-        version = int(record.get("version", 1))
-        if version != getattr(cls, "class_version", 1):
+        version = record.get("version", 1)
+        class_version = getattr(cls, "class_version", 1)
+        if type(version) is not int or not 1 <= version <= class_version:
+            raise ValueError(f"version {version!r} of {record['type']} is not 1..{class_version}")
+        if version != class_version:
             envelope = {k: v for k, v in record.items() if k in _ENVELOPE_SET}
             state = {k: v for k, v in record.items() if k not in _ENVELOPE_SET}
             record = {**envelope, **typed_state(cls, state, version)}
@@ -96,15 +105,56 @@ def from_record(record: Mapping[str, Any]) -> Ledger.Event:
             unexpected = record.keys() - kwargs.keys() - _ENVELOPE_SET
             if unexpected:
                 raise ValueError(f"unexpected fields {sorted(unexpected)}")
+        sequence = record["sequence"]
+        if type(sequence) is not int or sequence < 1:
+            raise ValueError(f"sequence {sequence!r} is not a whole number >= 1")
         kwargs["originator_id"] = _uuid(record["ledger_id"])
-        kwargs["originator_version"] = int(record["sequence"])
+        kwargs["originator_version"] = sequence
         kwargs["timestamp"] = to_datetime(record["timestamp"])
-        if cls is Ledger.Opened:
+        if cls is Ledger.FillRecorded:
+            _check_fill(kwargs)
+        elif cls is Ledger.Opened:
             kwargs["originator_topic"] = _LEDGER_TOPIC
+            _check_opened(kwargs)
+        elif kwargs["closed_at"] is None:
+            raise ValueError("closed_at is missing")
         # Built as eventsourcing's mapper builds stored events: no dataclass __init__,
         # which costs more than the decoding when an auditor verifies archives in bulk.
         event: Ledger.Event = object.__new__(cls)
         object.__setattr__(event, "__dict__", kwargs)
         return event
-    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation) as error:
+    except Exception as error:  # whatever a foreign record makes fail, it is malformed
         raise InvalidEventStreamError(f"malformed event record: {error!r}") from error
+
+
+def _check_fill(state: dict[str, Any]) -> None:
+    """The fill a record states, as the ledger's recording rules would have taken it."""
+    fill = Fill(
+        state["order_id"],
+        state["execution_id"],
+        state["symbol"],
+        state["side"],
+        state["quantity"],
+        state["price"],
+        state["filled_at"],
+        state["order_type"],
+    )
+    if order_input.checked_fill(fill) != fill:
+        raise ValueError(f"fill {fill} is not in the form the ledger records")
+    quote = order_input.quote_at({"bid": state["bid"], "ask": state["ask"]})
+    if (quote.bid, quote.ask) != (state["bid"], state["ask"]):
+        raise ValueError(f"quote bid {state['bid']} / ask {state['ask']} is not a valid quote")
+    quoted_at = state["quoted_at"]
+    if quoted_at is not None and values.utc_time(quoted_at, "quoted_at") != quoted_at:
+        raise ValueError("quoted_at is not UTC")
+    weights = state["strategy_weights"]
+    if weights is None or order_input.validated_weights(weights, fill.symbol) != weights:
+        raise ValueError(f"strategy weights {weights} are not valid")
+    values.identifier(state["correlation_id"], "correlation_id")
+
+
+def _check_opened(state: dict[str, Any]) -> None:
+    if state["opened_at"] is None:
+        raise ValueError("opened_at is missing")
+    if state["correlation_id"] is not None:
+        values.identifier(state["correlation_id"], "correlation_id")

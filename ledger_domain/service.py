@@ -50,7 +50,9 @@ class TradeLedgerService:
         application: LedgerApplication | None = None,
         ledger: Ledger | None = None,
     ) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: a subscriber, told of an event while the lock is held (so every
+        # subscriber sees events in stored order), may query the service.
+        self._lock = threading.RLock()
         self._app = application if application is not None else LedgerApplication(env)
         self._subscribers: list[EventSubscriber] = []
         if ledger is None:
@@ -90,9 +92,9 @@ class TradeLedgerService:
         order as one execution). Recording the same execution again is a no-op.
         """
         order = order_input.reader(order_result, "order_result", order_input.ORDER_RESULT_NAMES)
-        if order_input.unfilled_reason(order) is not None:
+        fill = order_input.order_fill(order)
+        if isinstance(fill, str):
             return None
-        fill = order_input.order_fill(order, order("execution_id"))
         return self._record(
             order_input.fill_to_record(fill, correlation_id, rebalance_plan, quote_at_fill)
         )
@@ -165,10 +167,9 @@ class TradeLedgerService:
         unchanged.
         """
         order = order_input.reader(order_result, "order_result", order_input.ORDER_RESULT_NAMES)
-        reason = order_input.unfilled_reason(order)
-        if reason is not None:
-            raise InvalidFillError("order_result", f"not a fill: {reason}")
         fill = order_input.order_fill(order, execution_id)
+        if isinstance(fill, str):
+            raise InvalidFillError("order_result", f"not a fill: {fill}")
         return self._record(
             order_input.fill_to_record(fill, correlation_id, rebalance_plan, quote_at_fill)
         )
@@ -193,8 +194,10 @@ class TradeLedgerService:
         """Close the run (idempotent) and return its final ledger."""
         when = datetime.now(UTC) if closed_at is None else utc_time(closed_at, "closed_at")
         with self._lock:
-            if self._ledger.close(when):
-                self._store()
+            if when < self._ledger.opened_at and not self._ledger.is_closed:
+                raise InvalidFillError("closed_at", f"{when.isoformat()} is before the run opened")
+            pending = self._store() if self._ledger.close(when) else ()
+            self._notify(pending)
         return self.get_ledger()
 
     def events(self) -> list[Any]:
@@ -219,19 +222,21 @@ class TradeLedgerService:
     def _record(self, recordable: FillToRecord) -> TradeLedgerEntry:
         order_id = recordable.fill.order_id
         with self._lock:
-            if self._ledger.record_fill(recordable):
-                self._store()
-                entry = self._entries[order_id] = self._ledger.orders[order_id].entry()
-                return entry
-            return self._entries[order_id]
+            if not self._ledger.record_fill(recordable):
+                return self._entries[order_id]  # this very execution is already recorded
+            pending = self._store()
+            entry = self._entries[order_id] = self._ledger.orders[order_id].entry()
+            self._notify(pending)
+            return entry
 
     def _current_entries(self) -> list[TradeLedgerEntry]:
         return self.get_ledger().entries
 
-    def _store(self) -> None:
-        """Append pending events, then tell subscribers; on failure memory follows storage."""
+    def _store(self) -> tuple[Any, ...]:
+        """Append the pending events (returned, for subscribers); on failure memory follows
+        storage."""
         self._view = None
-        pending = list(self._ledger.pending_events) if self._subscribers else []
+        pending = tuple(self._ledger.pending_events) if self._subscribers else ()
         try:
             self._app.append(self._ledger)
         except Exception:
@@ -239,6 +244,10 @@ class TradeLedgerService:
             self._ledger = self._app.load(self._ledger.id)
             self._entries = {oid: o.entry() for oid, o in self._ledger.orders.items()}
             raise
+        return pending
+
+    def _notify(self, pending: tuple[Any, ...]) -> None:
+        """Tell subscribers of stored events, once the run's state includes them."""
         for subscriber in self._subscribers:
             for event in pending:
                 try:

@@ -22,6 +22,8 @@ MAX_ID_LENGTH = 256
 MAX_SYMBOL_LENGTH = 64
 _MAX_NUMBER_TEXT = 100
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_SIDES = {text: side for side in Side for text in (side.value, side.value.lower())}
+"""BUY/SELL by their exact text; any other ASCII case is looked up upper-cased."""
 _ORDER_TYPE = re.compile(r"[A-Za-z][A-Za-z_]{0,31}")
 
 
@@ -38,19 +40,23 @@ def exact_decimal(value: object, field: str) -> Decimal:
     elif isinstance(value, bool):
         raise InvalidFillError(field, f"expected a number, got {value!r}")
     elif isinstance(value, int):
-        result = Decimal(value)
+        result = Decimal(int(value))
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise InvalidFillError(field, f"must be finite, got {value!r}")
-        result = Decimal(repr(value))
+            raise InvalidFillError(field, f"must be finite, got {float.__repr__(value)}")
+        result = Decimal(float.__repr__(value))  # the float's own digits, not a subclass's
     elif isinstance(value, str):
-        if len(value) > _MAX_NUMBER_TEXT or not _DECIMAL_TEXT.fullmatch(value):
-            raise InvalidFillError(field, f"not a plain decimal number: {_shown(value)}")
-        result = Decimal(value)
+        text = str.__str__(value)
+        if len(text) > _MAX_NUMBER_TEXT or not _DECIMAL_TEXT.fullmatch(text):
+            raise InvalidFillError(field, f"not a plain decimal number: {_shown(text)}")
+        try:
+            result = Decimal(text)
+        except ArithmeticError:  # an exponent beyond what Decimal can hold
+            raise InvalidFillError(field, f"out of range: {_shown(text)}") from None
     else:
         raise InvalidFillError(field, f"expected a number, got {type(value).__name__}")
     if not result.is_finite():
-        raise InvalidFillError(field, f"must be finite, got {value!r}")
+        raise InvalidFillError(field, f"must be finite, got {result}")
     return result
 
 
@@ -110,14 +116,19 @@ def symbol(value: object, field: str = "symbol") -> str:
 
 def side(value: object, field: str = "action") -> Side:
     """BUY or SELL, in any case; ``Side`` and enums whose value is such text accepted."""
+    if type(value) is str:
+        known = _SIDES.get(value)
+        if known is not None:
+            return known
     if isinstance(value, Side):
         return value
     raw = value.value if isinstance(value, Enum) else value
     if isinstance(raw, str):
-        try:
-            return Side(raw.upper())
-        except ValueError:
-            pass
+        text = str.__str__(raw)
+        if text.isascii():  # "\u017fell".upper() is "SELL": only ASCII may name a side
+            known = _SIDES.get(text.upper())
+            if known is not None:
+                return known
     raise InvalidFillError(field, f"must be BUY or SELL, got {_shown(value)}")
 
 
@@ -128,23 +139,42 @@ def order_type(value: object, field: str = "order_type") -> str:
     raw = value.value if isinstance(value, Enum) else value
     if not isinstance(raw, str):
         raise InvalidFillError(field, f"expected text, got {type(value).__name__}")
-    if not raw:
+    text = str.__str__(raw)
+    if not text:
         return DEFAULT_ORDER_TYPE
-    if not _ORDER_TYPE.fullmatch(raw):
-        raise InvalidFillError(field, f"not an order type: {_shown(raw)}")
-    return raw.upper()
+    if not _ORDER_TYPE.fullmatch(text):
+        raise InvalidFillError(field, f"not an order type: {_shown(text)}")
+    return text.upper()
 
 
 def utc_time(value: object, field: str) -> datetime:
     """A timezone-aware UTC datetime; naive values are read as UTC."""
-    if type(value) is datetime and value.tzinfo is UTC:
+    if type(value) is datetime and value.tzinfo is UTC and not value.fold:
         return value
     if not isinstance(value, datetime):
         raise InvalidFillError(field, f"expected a datetime, got {type(value).__name__}")
     try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except (OverflowError, ValueError, TypeError) as error:
-        raise InvalidFillError(field, f"not expressible in UTC: {error}") from None
+        # A plain datetime built from the fields: a subclass's own methods are not trusted.
+        plain = datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            value.tzinfo,
+            fold=value.fold,
+        )
+        if plain.tzinfo is None:
+            result = plain.replace(tzinfo=UTC, fold=0)  # fold means nothing in UTC
+        else:
+            result = plain.astimezone(UTC).replace(fold=0)
+    except Exception as error:  # overflow near the limits, a tzinfo that fails
+        raise InvalidFillError(field, f"not expressible in UTC: {_shown(error)}") from None
+    if type(result) is not datetime or result.tzinfo is not UTC:
+        raise InvalidFillError(field, "its time zone did not give a UTC datetime")
+    return result
 
 
 def _text(value: object, field: str) -> str:

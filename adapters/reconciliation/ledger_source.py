@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from adapters.reconciliation.fills import LedgerFill
 from ledger_domain import Fill, Ledger, TradeLedger, TradeLedgerEntry
 
-FILL_FIELDS = tuple(each.name for each in fields(Fill))
-
 
 def recorded_fill(event: Ledger.FillRecorded) -> Fill:
     """The fill a ``FillRecorded`` event holds: the event (version 2) speaks the fill's
     vocabulary, so each of ``Fill``'s fields is the event's field of the same name."""
-    return Fill(**{name: getattr(event, name) for name in FILL_FIELDS})
+    return Fill(*(getattr(event, name) for name in Fill._fields))
 
 
 def entry_fill(entry: TradeLedgerEntry) -> Fill:

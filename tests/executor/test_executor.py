@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -384,7 +383,7 @@ def test_whole_order_fills_are_recorded_as_one_execution_of_the_order(
     class WholeOrders(SimulatedBroker):
         async def executions(self, ticket: OrderTicket):
             async for fill in super().executions(ticket):
-                yield replace(fill, execution_id=fill.order_id)
+                yield fill._replace(execution_id=fill.order_id)
 
     executor = Executor(WholeOrders(prices={"AAPL": "199.99"}), archive=run_archive)
     plan = make_plan([item("AAPL", "BUY", "1000")])
@@ -425,7 +424,7 @@ def test_an_invalid_fill_from_the_broker_is_refused_and_nothing_recorded(
     class Garbled(SimulatedBroker):
         async def executions(self, ticket: OrderTicket):
             async for fill in super().executions(ticket):
-                yield replace(fill, **change)
+                yield fill._replace(**change)
 
     ledgers: list[Refusals] = []
     executor = Executor(

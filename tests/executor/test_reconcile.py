@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -63,7 +62,7 @@ def test_a_run_s_fills_are_the_fills_it_recorded() -> None:
         LedgerFill(service.ledger_id, whole),
     ]
     (aapl, msft) = snapshot_fills(service.get_ledger())  # one whole-order fill per entry
-    assert aapl == LedgerFill(service.ledger_id, replace(partial, execution_id="o-1"))
+    assert aapl == LedgerFill(service.ledger_id, partial._replace(execution_id="o-1"))
     assert msft == LedgerFill(service.ledger_id, whole)
 
 

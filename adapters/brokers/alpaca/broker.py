@@ -23,7 +23,6 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -255,7 +254,7 @@ class AlpacaBroker:
                     continue
                 seen[fill.execution_id] = fill
                 seen_quantity += fill.quantity
-                yield replace(fill, order_type=order_type_of(order))  # activities lack it
+                yield fill._replace(order_type=order_type_of(order))  # activities lack it
             if state.terminal:
                 if seen_quantity >= state.filled_quantity:
                     return
@@ -305,8 +304,8 @@ class AlpacaBroker:
             rest,
             price,
         )
-        return replace(
-            whole, execution_id=f"{whole.order_id}:remainder", quantity=rest, price=price
+        return whole._replace(
+            execution_id=f"{whole.order_id}:remainder", quantity=rest, price=price
         )
 
     # -- trade updates (TradingStream) ---------------------------------------------------
