@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from adapters.brokers.port import (
         Broker,
         BrokerError,
-        Execution,
         FillHistory,
         OrderRequest,
         OrderState,
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from adapters.execution.result import ExecutionResult, OrderReport
     from adapters.reconciliation.report import Discrepancy, ReconciliationReport
     from adapters.reconciliation.runs import reconcile_date, reconcile_ledger, reconcile_run
+    from ledger_domain import Fill, Side
 
 _HOMES: dict[str, str] = {
     # execution
@@ -56,13 +56,15 @@ _HOMES: dict[str, str] = {
     # brokers
     "Broker": "adapters.brokers.port",
     "BrokerError": "adapters.brokers.port",
-    "Execution": "adapters.brokers.port",
     "FillHistory": "adapters.brokers.port",
     "OrderRequest": "adapters.brokers.port",
     "OrderState": "adapters.brokers.port",
     "OrderTicket": "adapters.brokers.port",
     "client_order_id": "adapters.brokers.port",
     "SimulatedBroker": "adapters.brokers.simulated",
+    # the fill vocabulary brokers report in (the domain's)
+    "Fill": "ledger_domain",
+    "Side": "ledger_domain",
     "AlpacaBroker": "adapters.brokers.alpaca",
     "AlpacaConfigError": "adapters.brokers.alpaca",
     "AlpacaSettings": "adapters.brokers.alpaca",
@@ -111,9 +113,9 @@ __all__ = [
     "BrokerError",
     "Discrepancy",
     "EncryptionSettings",
-    "Execution",
     "ExecutionResult",
     "Executor",
+    "Fill",
     "FillHistory",
     "OrderReport",
     "OrderRequest",
@@ -122,6 +124,7 @@ __all__ = [
     "ReconciliationReport",
     "RunArchive",
     "S3ClientSettings",
+    "Side",
     "SimulatedBroker",
     "WriteOutcome",
     "archive_from_settings",

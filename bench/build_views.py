@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledger_domain import Ledger, replay
+from ledger_domain import Ledger, Side, replay
 from projections import (
     ByStrategy,
     BySymbol,
@@ -83,15 +83,14 @@ def generate(count: int, runs: int, seed: int) -> list[Any]:
             order_number += 1
             order_id = f"order-{order_number}"
             symbol = rng.choice(SYMBOLS)
-            direction = "BUY" if rng.random() < 0.5 else "SELL"
+            side = Side.BUY if rng.random() < 0.5 else Side.SELL
             weights = rng.choice(WEIGHTS)
-            sign = 1 if direction == "BUY" else -1
             for execution in range(min(remaining, rng.randint(1, 3))):
                 version += 1
                 remaining -= 1
                 mid = rng.choice(prices[symbol])
                 half = rng.choice(half_spreads)
-                price = mid + sign * rng.choice(slips)
+                price = mid + side.sign * rng.choice(slips)
                 kind = rng.random()
                 bid = mid - half if kind < 0.9 else None
                 ask = mid + half if kind < 0.8 or kind >= 0.9 else None
@@ -104,7 +103,7 @@ def generate(count: int, runs: int, seed: int) -> list[Any]:
                         order_id=order_id,
                         execution_id=f"{order_id}-{execution}",
                         symbol=symbol,
-                        direction=direction,
+                        side=side,
                         quantity=rng.choice(quantities),
                         price=price,
                         bid=bid,

@@ -5,9 +5,9 @@ Two adapters implement it: ``adapters.brokers.alpaca.AlpacaBroker`` (alpaca-py's
 (the demo and tests). Everything crossing the port is exact: quantities and prices are ``Decimal``,
 times are timezone-aware UTC.
 
-An :class:`Execution` reads like the executor's order result (``symbol``, ``action``,
-``shares``, ``price``, ``order_id``, ``order_type``, ``filled_at``, ``success``), so it can
-be handed to ``TradeLedgerService.record_execution`` / ``record_filled_order`` as is.
+Brokers speak the ledger's vocabulary: an execution is reported as ``ledger_domain.Fill``
+(a whole order reported as one fill has ``execution_id == order_id``), handed to
+``TradeLedgerService.record_fill`` as is; a side is ``ledger_domain.Side``.
 """
 
 from __future__ import annotations
@@ -18,12 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from hashlib import sha256
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from ledger_domain import QuoteModel
-from ledger_domain.models import as_utc
-
-Side = Literal["BUY", "SELL"]
+from ledger_domain import Fill, QuoteModel, Side
 
 TERMINAL_STATUSES = frozenset(
     {"filled", "canceled", "expired", "rejected", "replaced", "done_for_day", "stopped"}
@@ -40,22 +37,24 @@ class BrokerError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
-    """One order to place: exactly one of ``qty`` (shares) or ``notional`` (dollars)."""
+    """One order to place: exactly one of ``quantity`` (shares) or ``notional`` (dollars)."""
 
     symbol: str
     side: Side
-    qty: Decimal | None = None
+    quantity: Decimal | None = None
     notional: Decimal | None = None
     order_type: str = "MARKET"
     limit_price: Decimal | None = None
     client_order_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.side not in ("BUY", "SELL"):
-            raise ValueError(f"side must be BUY or SELL, got {self.side!r}")
-        if (self.qty is None) == (self.notional is None):
-            raise ValueError("give exactly one of qty or notional")
-        amount = self.qty if self.qty is not None else self.notional
+        try:  # ``"BUY"`` from an untyped caller becomes ``Side.BUY``; anything else is refused
+            object.__setattr__(self, "side", Side(self.side))
+        except ValueError:
+            raise ValueError(f"side must be BUY or SELL, got {self.side!r}") from None
+        if (self.quantity is None) == (self.notional is None):
+            raise ValueError("give exactly one of quantity or notional")
+        amount = self.quantity if self.quantity is not None else self.notional
         if amount is None or not amount.is_finite() or amount <= 0:
             raise ValueError(f"order size must be a finite number > 0, got {amount}")
         if self.order_type.upper() in ("LIMIT", "STOP_LIMIT") and self.limit_price is None:
@@ -87,55 +86,13 @@ class OrderState:
 
     order_id: str
     status: str
-    filled_qty: Decimal
+    filled_quantity: Decimal
     filled_avg_price: Decimal | None
     reason: str | None = None
 
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
-
-
-@dataclass(frozen=True, slots=True)
-class Execution:
-    """One fill (or a whole filled order when ``execution_id`` is ``None``).
-
-    Also the shape of a broker fill activity, which always carries its ``execution_id``.
-    """
-
-    order_id: str
-    symbol: str
-    side: Side
-    qty: Decimal
-    price: Decimal
-    filled_at: datetime
-    execution_id: str | None = None
-    order_type: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "filled_at", as_utc(self.filled_at))
-
-    # -- the order-result names the ledger service reads ----------------------------
-
-    @property
-    def action(self) -> str:
-        return self.side
-
-    @property
-    def shares(self) -> Decimal:
-        return self.qty
-
-    @property
-    def success(self) -> bool:
-        return True
-
-    @property
-    def timestamp(self) -> datetime:
-        return self.filled_at
-
-    @property
-    def value(self) -> Decimal:
-        return self.qty * self.price
 
 
 @runtime_checkable
@@ -147,11 +104,11 @@ class Broker(Protocol):
         ``BrokerError`` (or any exception) means the outcome is unknown."""
         ...
 
-    def executions(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
-        """The order's executions as they happen; ends when the order is terminal.
+    def executions(self, ticket: OrderTicket) -> AsyncIterator[Fill]:
+        """The order's fills as they happen; ends when the order is terminal.
 
-        Iterating again may repeat executions already seen (same ``execution_id``):
-        recording them again is a no-op in the ledger.
+        Iterating again may repeat fills already seen (same ``execution_id``): recording
+        them again is a no-op in the ledger.
         """
         ...
 
@@ -168,8 +125,9 @@ class Broker(Protocol):
 class FillHistory(Protocol):
     """The broker's record of fills (Alpaca: account activities of type FILL)."""
 
-    async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
-        """Every execution with ``after <= filled_at < until``, oldest first."""
+    async def fill_activities(self, after: datetime, until: datetime) -> list[Fill]:
+        """Every fill with ``after <= filled_at < until``, oldest first, each with the
+        broker's own id of it as ``execution_id``."""
         ...
 
 

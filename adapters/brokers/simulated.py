@@ -2,10 +2,10 @@
 
 * **Quotes** are deterministic: a symbol's reference price comes from ``prices`` or, if
   absent, from a hash of its name; bid/ask sit half a ``spread`` either side. Each
-  execution moves the price one ``tick`` in the trade's direction, so a later fill of the
-  same order is at a different price and its quote is that moment's quote.
+  further fill of an order moves the price one ``tick`` along the trade (``Side.sign``), so
+  it is at a different price and its quote is that moment's quote.
 * **Fills**: a buy fills at the ask and a sell at the bid of that moment. ``partial_fills``
-  splits an order into that many executions; ``fill_fraction`` fills only that part of an
+  splits an order into that many fills; ``fill_fraction`` fills only that part of an
   order and cancels the rest.
 * **Rejections**: a symbol in ``reject`` is refused at submission with the given reason.
 * **No quote**: a symbol in ``no_quote`` still fills, but ``get_quote`` returns ``None``.
@@ -23,13 +23,13 @@ from decimal import ROUND_DOWN, Decimal
 from hashlib import sha256
 from uuid import NAMESPACE_URL, uuid5
 
-from adapters.brokers.port import BrokerError, Execution, OrderRequest, OrderState, OrderTicket
-from ledger_domain import QuoteModel
+from adapters.brokers.port import BrokerError, OrderRequest, OrderState, OrderTicket
+from ledger_domain import Fill, QuoteModel, Side
 from ledger_domain.models import as_utc
 
 DEFAULT_SPREAD = Decimal("0.02")
 DEFAULT_TICK = Decimal("0.01")
-QTY_INCREMENT = Decimal("0.000000001")
+QUANTITY_INCREMENT = Decimal("0.000000001")
 """Alpaca's fractional precision: nine decimal places."""
 
 
@@ -38,6 +38,11 @@ def tidy(value: Decimal) -> Decimal:
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
+
+
+def whole_increments(value: Decimal) -> Decimal:
+    """``value`` rounded down to Alpaca's ``QUANTITY_INCREMENT``, tidied: never over-fill."""
+    return tidy(value.quantize(QUANTITY_INCREMENT, rounding=ROUND_DOWN))
 
 
 def reference_price(symbol: str) -> Decimal:
@@ -49,12 +54,16 @@ def reference_price(symbol: str) -> Decimal:
 @dataclass
 class _SimOrder:
     ticket: OrderTicket
-    qty: Decimal
+    quantity: Decimal
     parts: int
     fraction: Decimal
-    executions: list[Execution] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
     status: str = "accepted"
     done: asyncio.Event | None = None
+
+    @property
+    def filled_quantity(self) -> Decimal:
+        return sum((f.quantity for f in self.fills), Decimal(0))
 
 
 class SimulatedBroker:
@@ -108,19 +117,17 @@ class SimulatedBroker:
             uuid5(NAMESPACE_URL, f"sim:{request.client_order_id or ''}:{self._sequence}")
         )
         ticket = OrderTicket(request, order_id, "accepted", now)
-        qty = request.qty
-        if qty is None:
+        quantity = request.quantity
+        if quantity is None:
             assert request.notional is not None
-            qty = tidy(
-                (request.notional / self._fill_price(symbol, request.side, 0)).quantize(
-                    QTY_INCREMENT, rounding=ROUND_DOWN
-                )
+            quantity = whole_increments(
+                request.notional / self._fill_price(symbol, request.side, 0)
             )
-        if qty <= 0:
+        if quantity <= 0:
             return OrderTicket(request, None, "rejected", now, "order size rounds to zero")
         self._orders[order_id] = _SimOrder(
             ticket=ticket,
-            qty=qty,
+            quantity=quantity,
             parts=self._parts.get(symbol, 1),
             fraction=self._fraction.get(symbol, Decimal(1)),
         )
@@ -128,43 +135,42 @@ class SimulatedBroker:
             self._by_client_id[request.client_order_id] = order_id
         return ticket
 
-    async def executions(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
+    async def executions(self, ticket: OrderTicket) -> AsyncIterator[Fill]:
         if ticket.order_id is None:
             return
         order = self._order(ticket.order_id)
         if order.done is not None:  # a second watcher sees the same fills again
-            seen = list(order.executions)
-            for execution in seen:
-                yield execution
+            seen = list(order.fills)
+            for fill in seen:
+                yield fill
             await order.done.wait()
-            for execution in order.executions[len(seen) :]:
-                yield execution
+            for fill in order.fills[len(seen) :]:
+                yield fill
             return
         order.done = asyncio.Event()
         try:
-            for execution in self._fill(order):
+            for fill in self._fill(order):
                 if self._fill_delay:
                     await asyncio.sleep(self._fill_delay)
                 else:
                     await asyncio.sleep(0)
-                order.executions.append(execution)
-                yield execution
+                order.fills.append(fill)
+                yield fill
         finally:
             order.status = self._final_status(order)
             order.done.set()
 
     async def get_order(self, order_id: str) -> OrderState:
         order = self._order(order_id)
-        filled = sum((e.qty for e in order.executions), Decimal(0))
-        value = sum((e.value for e in order.executions), Decimal(0))
-        if order.executions and order.status == "accepted":
+        filled = order.filled_quantity
+        value = sum((f.value for f in order.fills), Decimal(0))
+        status = order.status
+        if order.fills and status == "accepted":
             status = "partially_filled"
-        else:
-            status = order.status
         return OrderState(
             order_id=order_id,
             status=status,
-            filled_qty=filled,
+            filled_quantity=filled,
             filled_avg_price=(value / filled) if filled else None,
             reason="remainder canceled" if status == "canceled" else None,
         )
@@ -183,13 +189,11 @@ class SimulatedBroker:
             timestamp=as_utc(self._clock()),
         )
 
-    async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
-        """Every execution so far with ``after <= filled_at < until``, oldest first."""
+    async def fill_activities(self, after: datetime, until: datetime) -> list[Fill]:
+        """Every fill so far with ``after <= filled_at < until``, oldest first."""
         start, end = as_utc(after), as_utc(until)
-        fills = [
-            e for o in self._orders.values() for e in o.executions if start <= e.filled_at < end
-        ]
-        return sorted(fills, key=lambda e: e.filled_at)
+        fills = [f for o in self._orders.values() for f in o.fills if start <= f.filled_at < end]
+        return sorted(fills, key=lambda f: f.filled_at)
 
     # -- simulation ----------------------------------------------------------------------
 
@@ -204,43 +208,39 @@ class SimulatedBroker:
             self._mid[symbol] = reference_price(symbol)
         return self._mid[symbol]
 
-    def _fill_price(self, symbol: str, side: str, step: int) -> Decimal:
-        mid = self._price(symbol) + (self._tick * step if side == "BUY" else -self._tick * step)
-        half = self._spread / 2
-        return mid + half if side == "BUY" else mid - half
+    def _fill_price(self, symbol: str, side: Side, step: int) -> Decimal:
+        """A buy pays the ask, a sell gets the bid, ``step`` ticks along the trade."""
+        mid = self._price(symbol) + self._tick * step * side.sign
+        return mid + self._spread / 2 * side.sign
 
-    def _fill(self, order: _SimOrder) -> Iterable[Execution]:
-        """Yield executions one by one, moving the market as each happens."""
+    def _fill(self, order: _SimOrder) -> Iterable[Fill]:
+        """Yield fills one by one, moving the market as each happens."""
         request = order.ticket.request
         symbol = request.symbol.upper()
-        to_fill = tidy((order.qty * order.fraction).quantize(QTY_INCREMENT, rounding=ROUND_DOWN))
+        to_fill = whole_increments(order.quantity * order.fraction)
         parts = order.parts
-        base = tidy((to_fill / parts).quantize(QTY_INCREMENT, rounding=ROUND_DOWN))
+        base = whole_increments(to_fill / parts)
         remaining = to_fill
         for index in range(parts):
-            qty = tidy(remaining) if index == parts - 1 else base
-            if qty <= 0:
+            quantity = tidy(remaining) if index == parts - 1 else base
+            if quantity <= 0:
                 continue
             if index:
-                self._mid[symbol] = self._price(symbol) + (
-                    self._tick if request.side == "BUY" else -self._tick
-                )
+                self._mid[symbol] = self._price(symbol) + self._tick * request.side.sign
             price = self._fill_price(symbol, request.side, 0)
-            remaining -= qty
-            yield Execution(
-                order_id=order.ticket.order_id or "",
+            remaining -= quantity
+            order_id = order.ticket.order_id or ""
+            yield Fill(
+                order_id=order_id,
+                execution_id=f"{order_id}-x{index + 1}",
                 symbol=symbol,
                 side=request.side,
-                qty=qty,
+                quantity=quantity,
                 price=price,
                 filled_at=as_utc(self._clock()),
-                execution_id=f"{order.ticket.order_id}-x{index + 1}",
                 order_type=request.order_type.upper(),
             )
 
     @staticmethod
     def _final_status(order: _SimOrder) -> str:
-        filled = sum((e.qty for e in order.executions), Decimal(0))
-        if filled >= order.qty:
-            return "filled"
-        return "canceled"
+        return "filled" if order.filled_quantity >= order.quantity else "canceled"

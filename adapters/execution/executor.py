@@ -14,7 +14,7 @@ How a run goes:
    the BUY items placed. HOLD items and zero amounts are skipped. Each order is a market
    order for ``abs(item.trade_amount)`` dollars (``notional``), with a client order id
    derived from the plan id, the symbol and the side.
-3. Every execution the broker reports is recorded as it arrives, with the plan's strategy
+3. Every fill the broker reports is recorded as it arrives, with the plan's strategy
    attribution and the quote taken at that moment (``get_quote`` right after the fill).
    Recording happens on a worker thread, fed by a queue: trading never waits for the ledger.
 4. When all orders are done the ledger is closed and its event stream written once to the
@@ -46,11 +46,11 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.archive.port import RunArchive
-from adapters.brokers.port import Broker, Execution, OrderRequest
+from adapters.brokers.port import Broker, OrderRequest
 from adapters.execution.orders import SIDES_IN_ORDER, order_requests, tradable_items
 from adapters.execution.recorder import FillRecorder
 from adapters.execution.result import ExecutionResult, OrderReport
-from ledger_domain import QuoteModel, TradeLedgerService
+from ledger_domain import Fill, QuoteModel, TradeLedgerService
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def _default_ledger(correlation_id: str | None) -> TradeLedgerService:
 
 
 @contextlib.asynccontextmanager
-async def _closing(iterator: AsyncIterator[Execution]) -> AsyncIterator[AsyncIterator[Execution]]:
+async def _closing(iterator: AsyncIterator[Fill]) -> AsyncIterator[AsyncIterator[Fill]]:
     try:
         yield iterator
     finally:
@@ -208,11 +208,11 @@ class Executor:
             return report
         try:
             async with asyncio.timeout(self.order_timeout):
-                async with _closing(self.broker.executions(ticket)) as executions:
-                    async for execution in executions:
-                        quote = await self._quote_at_fill(execution.symbol, result)
-                        recorder.submit(execution, quote)
-                        report.add(execution)
+                async with _closing(self.broker.executions(ticket)) as fills:
+                    async for fill in fills:
+                        quote = await self._quote_at_fill(fill.symbol, result)
+                        recorder.submit(fill, quote)
+                        report.add(fill)
         except TimeoutError:
             report.status = "timed_out"
             report.reason = (

@@ -10,9 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from adapters.brokers.port import OrderRequest, Side, client_order_id
+from adapters.brokers.port import OrderRequest, client_order_id
+from ledger_domain import Side
 
-SIDES_IN_ORDER: tuple[Side, ...] = ("SELL", "BUY")
+SIDES_IN_ORDER = (Side.SELL, Side.BUY)
 """Sells are placed (and finished) before buys, so the buys can spend what the sells freed."""
 
 
@@ -31,18 +32,23 @@ def trade_amount(item: Any) -> Decimal:
     return Decimal(value)
 
 
+def item_side(item: Any) -> Side | None:
+    """A plan item's ``action`` (the guide's name on its plan DTO) as a ``Side``; ``None``
+    for HOLD or anything else that is not a trade."""
+    try:
+        return Side(str(item.action).upper())
+    except ValueError:
+        return None
+
+
 def tradable_items(plan: Any) -> list[Any]:
     """The plan's BUY and SELL items with a non-zero amount (HOLD and zero are skipped)."""
-    return [
-        item
-        for item in plan.items
-        if str(item.action).upper() in ("BUY", "SELL") and trade_amount(item) != 0
-    ]
+    return [item for item in plan.items if item_side(item) is not None and trade_amount(item) != 0]
 
 
 def order_requests(plan: Any, items: list[Any], side: Side) -> list[OrderRequest]:
     """The ``side`` items' orders by priority; a symbol listed twice gets its own order id."""
-    same_side = [item for item in items if str(item.action).upper() == side]
+    same_side = [item for item in items if item_side(item) is side]
     seen: dict[str, int] = {}
     requests = []
     for item in sorted(same_side, key=lambda item: item.priority):

@@ -10,14 +10,23 @@ import asyncio
 import logging
 from typing import Any
 
-from adapters.brokers.port import Execution
-from ledger_domain import QuoteModel, TradeLedgerService
+from ledger_domain import Fill, QuoteModel, TradeLedgerService
 
 logger = logging.getLogger(__name__)
 
 
+def described(fill: Fill) -> str:
+    """``x-1 (BUY 10 AAPL @ 150.25)``; read with ``getattr``, since a broker behind the port
+    may hand over anything, and describing a refused fill must not fail too."""
+    order_id, execution_id, side, quantity, symbol, price = (
+        getattr(fill, name, "?")
+        for name in ("order_id", "execution_id", "side", "quantity", "symbol", "price")
+    )
+    return f"{execution_id or order_id} ({side} {quantity} {symbol} @ {price})"
+
+
 class FillRecorder:
-    """Records executions on a worker thread, in arrival order, never blocking the caller."""
+    """Records fills on a worker thread, in arrival order, never blocking the caller."""
 
     def __init__(
         self, ledger: TradeLedgerService, plan: Any, correlation_id: str, errors: list[str]
@@ -26,26 +35,19 @@ class FillRecorder:
         self._plan = plan
         self._correlation_id = correlation_id
         self._errors = errors
-        self._queue: asyncio.Queue[tuple[Execution, QuoteModel | None] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Fill, QuoteModel | None] | None] = asyncio.Queue()
         self._task = asyncio.create_task(self._run(), name=f"ledger-{ledger.ledger_id}")
         self.pending = 0
         self.recorded = 0
 
-    def submit(self, execution: Execution, quote: QuoteModel | None) -> None:
+    def submit(self, fill: Fill, quote: QuoteModel | None) -> None:
         self.pending += 1
-        self._queue.put_nowait((execution, quote))
+        self._queue.put_nowait((fill, quote))
 
-    def _record(self, execution: Execution, quote: QuoteModel | None) -> None:
-        if execution.execution_id is None:  # the broker only knows the whole order
-            self._ledger.record_filled_order(execution, self._correlation_id, self._plan, quote)
-        else:
-            self._ledger.record_execution(
-                execution,
-                self._correlation_id,
-                rebalance_plan=self._plan,
-                quote_at_fill=quote,
-                execution_id=execution.execution_id,
-            )
+    def _record(self, fill: Fill, quote: QuoteModel | None) -> None:
+        self._ledger.record_fill(
+            fill, self._correlation_id, rebalance_plan=self._plan, quote_at_fill=quote
+        )
 
     async def _run(self) -> None:
         """Record in arrival order; a burst of fills goes to the thread in one hop."""
@@ -63,17 +65,13 @@ class FillRecorder:
             finally:
                 self.pending -= len(fills)
 
-    def _record_batch(self, fills: list[tuple[Execution, QuoteModel | None]]) -> None:
-        for execution, quote in fills:
+    def _record_batch(self, fills: list[tuple[Fill, QuoteModel | None]]) -> None:
+        for fill, quote in fills:
             try:
-                self._record(execution, quote)
+                self._record(fill, quote)
                 self.recorded += 1
             except Exception as error:
-                message = (
-                    f"fill {execution.execution_id or execution.order_id} "
-                    f"({execution.side} {execution.qty} {execution.symbol} @ {execution.price}) "
-                    f"not recorded: {error}"
-                )
+                message = f"fill {described(fill)} not recorded: {error}"
                 logger.error("ledger %s: %s", self._ledger.ledger_id, message)
                 self._errors.append(message)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.archive.port import WriteOutcome
-from adapters.brokers.port import Execution
+from ledger_domain import Fill, Side
 
 ZERO = Decimal(0)
 
@@ -17,24 +17,24 @@ class OrderReport:
     """What happened to one plan item's order."""
 
     symbol: str
-    side: str
+    side: Side
     client_order_id: str
     notional: Decimal
     order_id: str | None = None
     status: str = "pending"
-    filled_qty: Decimal = ZERO
+    filled_quantity: Decimal = ZERO
     filled_value: Decimal = ZERO
     executions: int = 0
     reason: str | None = None
 
     @property
     def average_price(self) -> Decimal | None:
-        return self.filled_value / self.filled_qty if self.filled_qty else None
+        return self.filled_value / self.filled_quantity if self.filled_quantity else None
 
-    def add(self, execution: Execution) -> None:
+    def add(self, fill: Fill) -> None:
         self.executions += 1
-        self.filled_qty += execution.qty
-        self.filled_value += execution.value
+        self.filled_quantity += fill.quantity
+        self.filled_value += fill.value
 
 
 @dataclass
@@ -69,7 +69,7 @@ class ExecutionResult:
 
     @property
     def orders_filled(self) -> int:
-        return sum(1 for order in self.orders if order.filled_qty > 0)
+        return sum(1 for order in self.orders if order.filled_quantity > 0)
 
     @property
     def orders_failed(self) -> list[OrderReport]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from adapters.brokers.port import Execution, FillHistory
+from adapters.brokers.port import FillHistory
 from adapters.reconciliation.fills import LedgerFill
+from ledger_domain import Fill
 
 DEFAULT_MARGIN = timedelta(minutes=5)
 
@@ -19,7 +20,7 @@ def fetch_window(
     start: datetime, end: datetime, fills: Sequence[LedgerFill], margin: timedelta
 ) -> tuple[datetime, datetime]:
     """``[start, end)`` widened to every ledger fill's time, then by ``margin`` each way."""
-    times = [f.filled_at for f in fills]
+    times = [f.fill.filled_at for f in fills]
     first = min([start, *times]) - margin
     last = max([end, *times]) + margin
     return first, last
@@ -31,7 +32,7 @@ async def broker_fills_around(
     start: datetime,
     end: datetime,
     margin: timedelta = DEFAULT_MARGIN,
-) -> list[Execution]:
+) -> list[Fill]:
     """The broker's fills of the widened window, oldest first."""
     after, until = fetch_window(start, end, fills, margin)
     return await broker.fill_activities(after, until)

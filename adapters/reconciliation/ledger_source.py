@@ -13,22 +13,33 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from adapters.reconciliation.fills import LedgerFill
-from ledger_domain import Ledger, TradeLedger
+from ledger_domain import Fill, Ledger, TradeLedger, TradeLedgerEntry
+
+
+def recorded_fill(event: Ledger.FillRecorded) -> Fill:
+    """The fill a ``FillRecorded`` event holds: the event (version 2) speaks the fill's
+    vocabulary, so each of ``Fill``'s fields is the event's field of the same name."""
+    return Fill(*(getattr(event, name) for name in Fill._fields))
+
+
+def entry_fill(entry: TradeLedgerEntry) -> Fill:
+    """A snapshot entry (the guide's names) as one whole-order fill at its average price."""
+    return Fill(
+        order_id=entry.order_id,
+        execution_id=entry.order_id,
+        symbol=entry.symbol,
+        side=entry.direction,
+        quantity=entry.filled_qty,
+        price=entry.trade_value / entry.filled_qty,
+        filled_at=entry.fill_timestamp,
+        order_type=entry.order_type,
+    )
 
 
 def ledger_fills(events: Iterable[Any]) -> list[LedgerFill]:
     """Every ``FillRecorded`` of an event stream, as ledger fills."""
     return [
-        LedgerFill(
-            ledger_id=str(event.originator_id),
-            order_id=event.order_id,
-            execution_id=event.execution_id,
-            symbol=event.symbol,
-            side=event.side,
-            qty=event.quantity,
-            price=event.price,
-            filled_at=event.filled_at,
-        )
+        LedgerFill(str(event.originator_id), recorded_fill(event))
         for event in events
         if isinstance(event, Ledger.FillRecorded)
     ]
@@ -36,19 +47,7 @@ def ledger_fills(events: Iterable[Any]) -> list[LedgerFill]:
 
 def snapshot_fills(ledger: TradeLedger) -> list[LedgerFill]:
     """Whole-order fills from a snapshot (documents without events)."""
-    return [
-        LedgerFill(
-            ledger_id=ledger.ledger_id,
-            order_id=entry.order_id,
-            execution_id=entry.order_id,
-            symbol=entry.symbol,
-            side=entry.direction,
-            qty=entry.filled_qty,
-            price=entry.trade_value / entry.filled_qty,
-            filled_at=entry.fill_timestamp,
-        )
-        for entry in ledger.entries
-    ]
+    return [LedgerFill(ledger.ledger_id, entry_fill(entry)) for entry in ledger.entries]
 
 
 def run_fills(run: Any, notes: list[str]) -> list[LedgerFill]:
@@ -90,7 +89,7 @@ async def archived_day_fills(archive: Any, day: date, day_start: datetime) -> Ar
         if read.run is None:
             found.notes.append(f"{read.key} (day before): unreadable: {read.error}")
             continue
-        late = [f for f in run_fills(read.run, []) if f.filled_at >= day_start]
+        late = [f for f in run_fills(read.run, []) if f.fill.filled_at >= day_start]
         if late:
             found.ledger_ids.append(read.run.ledger.ledger_id)
             found.notes.append(f"{read.key}: opened the day before; {len(late)} fill(s) on {day}")

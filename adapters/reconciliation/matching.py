@@ -10,10 +10,10 @@ Matching, most precise first:
 1. **By execution id**: a ledger execution id equal to the activity id, or to the uuid
    after its ``::`` (a trade update's ``execution_id``). Quantity, price, symbol and side
    must agree (``price_tolerance``, exact by default).
-2. **Per order**, for what is left: identical fills (same qty and price) pair up; if both
-   sides still have fills of the order (e.g. a whole-order ledger entry against the
-   broker's partial fills), their totals are compared: quantity exactly, volume-weighted
-   price within ``average_price_tolerance``.
+2. **Per order**, for what is left: identical fills (same quantity, price, side and
+   symbol) pair up; if both sides still have fills of the order (e.g. a whole-order ledger
+   entry against the broker's partial fills), their totals are compared: quantity
+   exactly, volume-weighted price within ``average_price_tolerance``.
 3. What remains is a fill **missing from the ledger** (broker only) or a fill **unknown to
    the broker** (ledger only).
 """
@@ -26,8 +26,9 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from adapters.reconciliation.fills import BrokerFill, LedgerFill
+from adapters.reconciliation.fills import LedgerFill
 from adapters.reconciliation.report import Discrepancy, ReconciliationReport
+from ledger_domain import Fill, Side
 from ledger_domain.models import as_utc
 
 DEFAULT_AVERAGE_PRICE_TOLERANCE = Decimal("0.0001")
@@ -48,77 +49,95 @@ def _price_differs(left: Decimal, right: Decimal, tolerance: Decimal) -> bool:
     return abs(left - right) > tolerance
 
 
+def _traded(fill: Fill) -> str:
+    """``BUY AAPL (order o-1)``: what a fill traded, for a message."""
+    return f"{fill.side} {fill.symbol} (order {fill.order_id})"
+
+
+def _dealt(fill: Fill) -> str:
+    """``BUY 10 @ 150.25``: how much at what price, for a message."""
+    return f"{fill.side} {fill.quantity} @ {fill.price}"
+
+
+def _terms(fill: Fill) -> tuple[Decimal, Decimal, Side, str]:
+    """What two fills without a common id must share to be the same fill."""
+    return fill.quantity, fill.price, fill.side, fill.symbol
+
+
+def _totals(fills: list[Fill]) -> tuple[Decimal, Decimal]:
+    """Total quantity and volume-weighted average price (``fills`` is never empty)."""
+    quantity = sum((f.quantity for f in fills), Decimal(0))
+    return quantity, sum((f.value for f in fills), Decimal(0)) / quantity
+
+
 def _compare_execution(
-    fill: LedgerFill, broker: BrokerFill, price_tolerance: Decimal
+    recorded: LedgerFill, broker: Fill, price_tolerance: Decimal
 ) -> list[Discrepancy]:
+    ours = recorded.fill
     base = Discrepancy(
         "quantity_mismatch",
-        order_id=fill.order_id,
-        symbol=fill.symbol,
-        execution_id=fill.execution_id,
-        ledger_id=fill.ledger_id,
-        ledger_qty=fill.qty,
-        broker_qty=broker.qty,
-        ledger_price=fill.price,
+        order_id=ours.order_id,
+        symbol=ours.symbol,
+        execution_id=ours.execution_id,
+        ledger_id=recorded.ledger_id,
+        ledger_quantity=ours.quantity,
+        broker_quantity=broker.quantity,
+        ledger_price=ours.price,
         broker_price=broker.price,
     )
     found: list[Discrepancy] = []
-    if (fill.symbol, fill.side) != (broker.symbol, broker.side) or fill.order_id != broker.order_id:
-        detail = (
-            f"ledger {fill.side} {fill.symbol} (order {fill.order_id}), "
-            f"broker {broker.side} {broker.symbol} (order {broker.order_id})"
-        )
+    if (ours.side, ours.symbol, ours.order_id) != (broker.side, broker.symbol, broker.order_id):
+        detail = f"ledger {_traded(ours)}, broker {_traded(broker)}"
         found.append(replace(base, kind="symbol_or_side_mismatch", detail=detail))
-    if fill.qty != broker.qty:
-        found.append(replace(base, detail=f"ledger {fill.qty}, broker {broker.qty}"))
-    if _price_differs(fill.price, broker.price, price_tolerance):
-        detail = f"ledger {fill.price}, broker {broker.price}"
+    if ours.quantity != broker.quantity:
+        found.append(replace(base, detail=f"ledger {ours.quantity}, broker {broker.quantity}"))
+    if _price_differs(ours.price, broker.price, price_tolerance):
+        detail = f"ledger {ours.price}, broker {broker.price}"
         found.append(replace(base, kind="price_mismatch", detail=detail))
     return found
 
 
-def _missing(broker: BrokerFill) -> Discrepancy:
+def _missing(broker: Fill) -> Discrepancy:
     return Discrepancy(
         "missing_from_ledger",
         order_id=broker.order_id,
         symbol=broker.symbol,
         execution_id=broker.execution_id,
-        broker_qty=broker.qty,
+        broker_quantity=broker.quantity,
         broker_price=broker.price,
         detail=(
-            f"broker filled {broker.side} {broker.qty} @ {broker.price} "
-            f"at {broker.filled_at.isoformat()}; no ledger has it"
+            f"broker filled {_dealt(broker)} at {broker.filled_at.isoformat()}; no ledger has it"
         ),
     )
 
 
-def _unknown(fill: LedgerFill) -> Discrepancy:
+def _unknown(recorded: LedgerFill) -> Discrepancy:
+    ours = recorded.fill
     return Discrepancy(
         "unknown_to_broker",
-        order_id=fill.order_id,
-        symbol=fill.symbol,
-        execution_id=fill.execution_id,
-        ledger_id=fill.ledger_id,
-        ledger_qty=fill.qty,
-        ledger_price=fill.price,
+        order_id=ours.order_id,
+        symbol=ours.symbol,
+        execution_id=ours.execution_id,
+        ledger_id=recorded.ledger_id,
+        ledger_quantity=ours.quantity,
+        ledger_price=ours.price,
         detail=(
-            f"ledger {fill.ledger_id} recorded {fill.side} {fill.qty} @ {fill.price}; "
-            "the broker has no such fill"
+            f"ledger {recorded.ledger_id} recorded {_dealt(ours)}; the broker has no such fill"
         ),
     )
 
 
 def _pair_identical(
-    fills: list[LedgerFill], brokers: list[BrokerFill]
-) -> tuple[int, list[LedgerFill], list[BrokerFill]]:
+    recorded_fills: list[LedgerFill], brokers: list[Fill]
+) -> tuple[int, list[LedgerFill], list[Fill]]:
     left = list(brokers)
     unpaired: list[LedgerFill] = []
     paired = 0
-    for fill in fills:
-        wanted = (fill.qty, fill.price, fill.side, fill.symbol)
-        match = next((b for b in left if (b.qty, b.price, b.side, b.symbol) == wanted), None)
+    for recorded in recorded_fills:
+        wanted = _terms(recorded.fill)
+        match = next((b for b in left if _terms(b) == wanted), None)
         if match is None:
-            unpaired.append(fill)
+            unpaired.append(recorded)
         else:
             left.remove(match)
             paired += 1
@@ -127,33 +146,32 @@ def _pair_identical(
 
 def _compare_totals(
     order_id: str,
-    fills: list[LedgerFill],
-    brokers: list[BrokerFill],
+    recorded_fills: list[LedgerFill],
+    brokers: list[Fill],
     tolerance: Decimal,
 ) -> list[Discrepancy]:
-    ledger_qty = sum((f.qty for f in fills), Decimal(0))
-    broker_qty = sum((b.qty for b in brokers), Decimal(0))
-    ledger_price = sum((f.value for f in fills), Decimal(0)) / ledger_qty
-    broker_price = sum((b.value for b in brokers), Decimal(0)) / broker_qty
+    ours = [recorded.fill for recorded in recorded_fills]
+    ledger_quantity, ledger_price = _totals(ours)
+    broker_quantity, broker_price = _totals(brokers)
     base = Discrepancy(
         "quantity_mismatch",
         order_id=order_id,
-        symbol=fills[0].symbol,
-        ledger_id=fills[0].ledger_id,
-        ledger_qty=ledger_qty,
-        broker_qty=broker_qty,
+        symbol=ours[0].symbol,
+        ledger_id=recorded_fills[0].ledger_id,
+        ledger_quantity=ledger_quantity,
+        broker_quantity=broker_quantity,
         ledger_price=ledger_price,
         broker_price=broker_price,
     )
     found: list[Discrepancy] = []
-    sides = {(f.symbol, f.side) for f in fills} | {(b.symbol, b.side) for b in brokers}
-    if len(sides) > 1:
-        detail = f"order {order_id} appears as {sorted(sides)}"
+    traded = sorted({f"{f.side} {f.symbol}" for f in (*ours, *brokers)})
+    if len(traded) > 1:
+        detail = f"order {order_id} appears as {', '.join(traded)}"
         found.append(replace(base, kind="symbol_or_side_mismatch", detail=detail))
-    if ledger_qty != broker_qty:
+    if ledger_quantity != broker_quantity:
         detail = (
-            f"ledger {ledger_qty} in {len(fills)} fill(s), "
-            f"broker {broker_qty} in {len(brokers)} fill(s)"
+            f"ledger {ledger_quantity} in {len(ours)} fill(s), "
+            f"broker {broker_quantity} in {len(brokers)} fill(s)"
         )
         found.append(replace(base, detail=detail))
     if _price_differs(ledger_price, broker_price, tolerance):
@@ -164,7 +182,7 @@ def _compare_totals(
 
 def reconcile(
     fills: Iterable[LedgerFill],
-    broker_fills: Iterable[BrokerFill],
+    broker_fills: Iterable[Fill],
     *,
     period_start: datetime,
     period_end: datetime,
@@ -176,41 +194,39 @@ def reconcile(
     Broker fills outside the period count only if their order is in a ledger.
     """
     start, end = as_utc(period_start), as_utc(period_end)
-    ledger_side = list(fills)
-    known_orders = {f.order_id for f in ledger_side}
-    broker_side = [
-        b for b in broker_fills if start <= b.filled_at < end or b.order_id in known_orders
-    ]
+    recorded_fills = list(fills)
+    known_orders = {recorded.fill.order_id for recorded in recorded_fills}
+    reported = [b for b in broker_fills if start <= b.filled_at < end or b.order_id in known_orders]
     report = ReconciliationReport(
         period_start=start,
         period_end=end,
-        ledger_ids=sorted({f.ledger_id for f in ledger_side}),
-        ledger_fills=len(ledger_side),
-        broker_fills=len(broker_side),
+        ledger_ids=sorted({recorded.ledger_id for recorded in recorded_fills}),
+        ledger_fills=len(recorded_fills),
+        broker_fills=len(reported),
     )
-    by_id: dict[str, BrokerFill] = {}
-    for broker in broker_side:
-        assert broker.execution_id is not None
+    by_id: dict[str, Fill] = {}
+    for broker in reported:
         by_id.setdefault(broker.execution_id, broker)
         _, sep, tail = broker.execution_id.partition("::")
         if sep:
             by_id.setdefault(tail, broker)
     used: set[str] = set()
     rest: list[LedgerFill] = []
-    for fill in ledger_side:
-        found = None if fill.whole_order else by_id.get(fill.execution_id)
-        if found is None or found.execution_id is None or found.execution_id in used:
-            rest.append(fill)
+    for recorded in recorded_fills:
+        ours = recorded.fill
+        found = None if ours.whole_order else by_id.get(ours.execution_id)
+        if found is None or found.execution_id in used:
+            rest.append(recorded)
             continue
-        assert same_execution(fill.execution_id, found.execution_id)
+        assert same_execution(ours.execution_id, found.execution_id)
         used.add(found.execution_id)
         report.matched += 1
-        report.discrepancies.extend(_compare_execution(fill, found, price_tolerance))
+        report.discrepancies.extend(_compare_execution(recorded, found, price_tolerance))
     ledger_orders: dict[str, list[LedgerFill]] = defaultdict(list)
-    for fill in rest:
-        ledger_orders[fill.order_id].append(fill)
-    broker_orders: dict[str, list[BrokerFill]] = defaultdict(list)
-    for broker in broker_side:
+    for recorded in rest:
+        ledger_orders[recorded.fill.order_id].append(recorded)
+    broker_orders: dict[str, list[Fill]] = defaultdict(list)
+    for broker in reported:
         if broker.execution_id not in used:
             broker_orders[broker.order_id].append(broker)
     for order_id in sorted(set(ledger_orders) | set(broker_orders)):

@@ -27,8 +27,8 @@ class Discrepancy:
     symbol: str
     execution_id: str | None = None
     ledger_id: str | None = None
-    ledger_qty: Decimal | None = None
-    broker_qty: Decimal | None = None
+    ledger_quantity: Decimal | None = None
+    broker_quantity: Decimal | None = None
     ledger_price: Decimal | None = None
     broker_price: Decimal | None = None
     detail: str = ""
@@ -48,8 +48,8 @@ class Discrepancy:
                 ("symbol", self.symbol),
                 ("execution_id", self.execution_id),
                 ("ledger_id", self.ledger_id),
-                ("ledger_qty", self.ledger_qty),
-                ("broker_qty", self.broker_qty),
+                ("ledger_quantity", self.ledger_quantity),
+                ("broker_quantity", self.broker_quantity),
                 ("ledger_price", self.ledger_price),
                 ("broker_price", self.broker_price),
                 ("detail", self.detail),

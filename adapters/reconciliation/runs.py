@@ -54,7 +54,7 @@ async def reconcile_ledger(
     end = period_end or (as_utc(closed.closed_at) if closed else datetime.now(UTC))
     fills = ledger_fills(events)
     if start is None:
-        start = min((f.filled_at for f in fills), default=end)
+        start = min((f.fill.filled_at for f in fills), default=end)
     return await reconcile_fills(
         fills, broker, period_start=start, period_end=end + timedelta(microseconds=1), **options
     )
@@ -66,7 +66,7 @@ async def reconcile_run(run: Any, broker: FillHistory, **options: Any) -> Reconc
         return await reconcile_ledger(run.events, broker, **options)
     ledger: TradeLedger = run.ledger
     fills = snapshot_fills(ledger)
-    end = ledger.closed_at or max((f.filled_at for f in fills), default=ledger.created_at)
+    end = ledger.closed_at or max((f.fill.filled_at for f in fills), default=ledger.created_at)
     report = await reconcile_fills(
         fills,
         broker,

@@ -66,7 +66,7 @@ def test_the_ledger_records_what_alpaca_filled(alpaca_server: LoopbackAlpaca) ->
     executor = Executor(alpaca_broker(alpaca_server))
     result = run(executor, plan())
 
-    statuses = {o.symbol: (o.status, o.filled_qty, o.executions) for o in result.orders}
+    statuses = {o.symbol: (o.status, o.filled_quantity, o.executions) for o in result.orders}
     assert statuses == {
         "MSFT": ("filled", Decimal("4"), 1),
         "AAPL": ("filled", Decimal("16.5"), 2),
@@ -184,7 +184,7 @@ def test_reconciliation_finds_a_left_out_fill_and_a_changed_price(
 
     # A ledger that left one fill out: the second AAPL execution.
     recorded = ledger_fills(events)
-    left_out = [f for f in recorded if f.symbol == "AAPL"][1]
+    left_out = [f.fill for f in recorded if f.fill.symbol == "AAPL"][1]
     partial = [e for e in events if getattr(e, "execution_id", None) != left_out.execution_id]
     # The broker's record of the MSFT fill deliberately changed.
     msft = next(a for a in alpaca_server.fake.activities if a["symbol"] == "MSFT")
@@ -194,7 +194,7 @@ def test_reconciliation_finds_a_left_out_fill_and_a_changed_price(
     assert not report.ok
     (missing,) = report.missing_from_ledger
     assert missing.execution_id == left_out.execution_id
-    assert (missing.broker_qty, missing.broker_price) == (Decimal("6.5"), Decimal("150.30"))
+    assert (missing.broker_quantity, missing.broker_price) == (Decimal("6.5"), Decimal("150.30"))
     (mismatch,) = report.mismatches
     assert mismatch.kind == "price_mismatch"
     assert (mismatch.ledger_price, mismatch.broker_price) == (Decimal("410.10"), Decimal("410.11"))

@@ -39,6 +39,7 @@ def test_demo_archives_locally_and_summarises(archive_directory: Path) -> None:
         "(unattributed)             entries 1   buy     250.00   sell       0.00",
     ):
         assert line in out
+    assert "filled quantity" in out  # the orders table's column
     assert "rejected" in out
     assert "insufficient buying power" in out
     assert "- (no quote)" in out
@@ -74,6 +75,12 @@ def test_demo_json_is_one_document_that_matches_the_ledger(archive_directory: Pa
         ("BUY", "TEST", "filled"),
     ]
     assert payload["orders"][3]["reason"] == "insufficient buying power"
+    # an order report speaks the ledger's names; an entry keeps the guide's (filled_qty)
+    quantities = {o["symbol"]: o["filled_quantity"] for o in payload["orders"]}
+    assert quantities == {"MSFT": "5.0", "AAPL": "25", "NVDA": "9", "GME": "0", "TEST": "25"}
+    assert {e["symbol"]: e["filled_qty"] for e in payload["entries"]} == {
+        s: q for s, q in quantities.items() if s != "GME"
+    }
     strategies = {
         row["strategy"]: (
             row["entries"],
@@ -215,6 +222,9 @@ def test_reconcile_agrees_then_differs(
         "price_mismatch",
         "unknown_to_broker",
     ]
+    unknown = next(d for d in report["discrepancies"] if d["kind"] == "unknown_to_broker")
+    assert (unknown["ledger_quantity"], unknown["broker_quantity"]) == ("25", None)
+    assert unknown["ledger_price"] == "9.99"
 
 
 def test_reconcile_one_run(alpaca_server: LoopbackAlpaca, alpaca_env: dict[str, str]) -> None:

@@ -47,9 +47,9 @@ def test_recording_and_archiving_do_not_block_the_event_loop() -> None:
     archive_calls = Handshake()
 
     class BlockingLedger(TradeLedgerService):
-        def record_execution(self, *args: Any, **kwargs: Any) -> Any:
+        def record_fill(self, *args: Any, **kwargs: Any) -> Any:
             ledger_calls.block()
-            return super().record_execution(*args, **kwargs)
+            return super().record_fill(*args, **kwargs)
 
     class BlockingArchive:
         def write(self, events: Sequence[Any]) -> WriteOutcome:

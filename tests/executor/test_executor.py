@@ -16,7 +16,6 @@ import pytest
 
 from adapters import (
     Archive,
-    Execution,
     Executor,
     OrderRequest,
     OrderTicket,
@@ -25,7 +24,15 @@ from adapters import (
     WriteOutcome,
 )
 from adapters.archive import Outbox, S3Archive
-from ledger_domain import Ledger, RebalancePlan, TradeLedgerService, to_record
+from ledger_domain import (
+    Fill,
+    InvalidFillError,
+    Ledger,
+    RebalancePlan,
+    Side,
+    TradeLedgerService,
+    to_record,
+)
 from tests.executor.conftest import ATTRIBUTION, archived, item, make_plan
 from tests.servers import free_port
 
@@ -78,6 +85,20 @@ def test_sells_before_buys(mixed_plan: RebalancePlan, run_archive: Archive) -> N
         ("BUY", "TEST"),
         ("BUY", "GME"),
     ]  # HOLD skipped; buys by priority
+    assert {type(o.side) for o in result.orders} == {type(r.side) for r in sim.submitted} == {Side}
+
+
+def test_a_duck_typed_plan_s_actions_in_any_case(run_archive: Archive) -> None:
+    items = [
+        SimpleNamespace(symbol=s, action=a, trade_amount=Decimal(t), priority=1)
+        for s, a, t in [("AAPL", "buy", "100"), ("SPY", "hold", "50"), ("MSFT", "Sell", "-80")]
+    ]
+    plan = SimpleNamespace(plan_id="p-duck", correlation_id="c-duck", items=items, metadata=None)
+    sim = broker()
+    result = asyncio.run(Executor(sim, archive=run_archive).execute_rebalance_plan(plan))
+    assert [(r.side, r.symbol) for r in sim.submitted] == [(Side.SELL, "MSFT"), (Side.BUY, "AAPL")]
+    assert [r.client_order_id for r in sim.submitted] == ["p-duck-MSFT-SELL", "p-duck-AAPL-BUY"]
+    assert result.success
 
 
 def test_every_fill_recorded_with_its_own_quote_and_the_broker_s_time(
@@ -110,7 +131,7 @@ def test_result_reports_rejections_missing_quotes_and_partial_fills(
     assert by_symbol["GME"].status == "rejected"
     assert by_symbol["GME"].reason == "insufficient buying power"
     assert by_symbol["AAPL"].status == "canceled"
-    assert by_symbol["AAPL"].filled_qty == Decimal("12.5")
+    assert by_symbol["AAPL"].filled_quantity == Decimal("12.5")
     assert by_symbol["MSFT"].status == "filled"
     assert "no quote for TEST at fill" in result.warnings
     assert not result.success
@@ -202,10 +223,10 @@ def test_trade_ledger_exists_before_any_plan() -> None:
 class FailingLedger(TradeLedgerService):
     """A ledger whose store refuses fills of one symbol."""
 
-    def record_execution(self, order_result: Any, *args: Any, **kwargs: Any) -> Any:
-        if order_result.symbol == "AAPL":
+    def record_fill(self, fill: Fill, *args: Any, **kwargs: Any) -> Any:
+        if fill.symbol == "AAPL":
             raise OSError("event store unavailable")
-        return super().record_execution(order_result, *args, **kwargs)
+        return super().record_fill(fill, *args, **kwargs)
 
 
 def test_a_ledger_failure_never_fails_the_trades(
@@ -216,7 +237,7 @@ def test_a_ledger_failure_never_fails_the_trades(
     result = asyncio.run(executor.execute_rebalance_plan(mixed_plan))
     aapl = next(o for o in result.orders if o.symbol == "AAPL")
     assert aapl.status == "filled"
-    assert aapl.filled_qty == Decimal(25)
+    assert aapl.filled_quantity == Decimal(25)
     assert len(result.ledger_errors) == 1
     assert "event store unavailable" in result.ledger_errors[0]
     assert not result.ledger_ok
@@ -231,10 +252,10 @@ def test_a_hanging_ledger_does_not_stall_the_trades(
     completed: list[str] = []
 
     class StuckLedger(TradeLedgerService):
-        def record_execution(self, order_result: Any, *args: Any, **kwargs: Any) -> Any:
+        def record_fill(self, fill: Fill, *args: Any, **kwargs: Any) -> Any:
             release.wait(30)  # a store that hangs until the test lets it go
-            entry = super().record_execution(order_result, *args, **kwargs)
-            completed.append(order_result.symbol)
+            entry = super().record_fill(fill, *args, **kwargs)
+            completed.append(fill.symbol)
             return entry
 
     executor = Executor(
@@ -356,20 +377,13 @@ def test_the_run_completes_even_if_the_caller_is_cancelled(
     assert len(sim.submitted) == 4
 
 
-def test_whole_order_executions_are_recorded_as_filled_orders(
+def test_whole_order_fills_are_recorded_as_one_execution_of_the_order(
     run_archive: Archive,
 ) -> None:
     class WholeOrders(SimulatedBroker):
         async def executions(self, ticket: OrderTicket):
-            async for execution in super().executions(ticket):
-                yield Execution(
-                    order_id=execution.order_id,
-                    symbol=execution.symbol,
-                    side=execution.side,
-                    qty=execution.qty,
-                    price=execution.price,
-                    filled_at=execution.filled_at,
-                )
+            async for fill in super().executions(ticket):
+                yield fill._replace(execution_id=fill.order_id)
 
     executor = Executor(WholeOrders(prices={"AAPL": "199.99"}), archive=run_archive)
     plan = make_plan([item("AAPL", "BUY", "1000")])
@@ -377,6 +391,57 @@ def test_whole_order_executions_are_recorded_as_filled_orders(
     (entry,) = executor.trade_ledger.get_ledger().entries
     assert entry.execution_ids == [entry.order_id]
     assert entry.filled_qty == Decimal(5)
+
+
+class Refusals(TradeLedgerService):
+    """Keeps what ``record_fill`` raised, so a test can see the recorder's refusals."""
+
+    def __init__(self, correlation_id: str | None) -> None:
+        super().__init__(correlation_id)
+        self.refused: list[Exception] = []
+
+    def record_fill(self, fill: Fill, correlation_id: str, **options: Any) -> Any:
+        try:
+            return super().record_fill(fill, correlation_id, **options)
+        except Exception as error:
+            self.refused.append(error)
+            raise
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"side": "HOLD"}, "side"),
+        ({"side": None}, "side"),
+        ({"quantity": "ten"}, "quantity"),
+        ({"quantity": True}, "quantity"),
+        ({"quantity": None}, "quantity"),
+    ],
+)
+def test_an_invalid_fill_from_the_broker_is_refused_and_nothing_recorded(
+    change: dict[str, Any], field: str, run_archive: Archive
+) -> None:
+    class Garbled(SimulatedBroker):
+        async def executions(self, ticket: OrderTicket):
+            async for fill in super().executions(ticket):
+                yield fill._replace(**change)
+
+    ledgers: list[Refusals] = []
+    executor = Executor(
+        Garbled(prices={"AAPL": "199.99"}),
+        archive=run_archive,
+        ledger_factory=lambda cid: ledgers.append(Refusals(cid)) or ledgers[-1],
+    )
+    result = asyncio.run(executor.execute_rebalance_plan(make_plan([item("AAPL", "BUY", "1000")])))
+    (ledger,) = ledgers
+    (refusal,) = ledger.refused
+    assert isinstance(refusal, InvalidFillError)
+    assert refusal.field == field
+    assert ledger.total_entries == 0
+    assert fills_of(ledger) == []
+    (message,) = result.ledger_errors
+    assert message.startswith(f"fill {result.orders[0].order_id}-x1 (")
+    assert f"invalid fill: {field}:" in message
 
 
 def test_default_archive_is_archive_from_settings(
@@ -404,7 +469,7 @@ def test_a_symbol_listed_twice_gets_two_orders(run_archive: Archive) -> None:
         "plan-123-AAPL-BUY-2",
     ]
     assert len({o.order_id for o in result.orders}) == 2
-    assert sum(o.filled_qty for o in result.orders) == Decimal(8)
+    assert sum(o.filled_quantity for o in result.orders) == Decimal(8)
 
 
 def test_invalid_archive_settings_are_reported_not_raised(

@@ -12,18 +12,19 @@ from alpaca.trading.models import Order, TradeActivity, TradeUpdate
 
 from adapters.brokers.alpaca import (
     AlpacaMappingError,
-    activity_execution,
+    activity_fill,
     exact_decimal,
     ledger_order_type,
-    order_execution,
-    order_executions,
+    ledger_side,
+    order_fill,
+    order_fills,
     quote_model,
     record_order,
     record_trade_update,
     trade_activity,
-    trade_update_execution,
+    trade_update_fill,
 )
-from ledger_domain import TradeLedgerService
+from ledger_domain import Side, TradeLedgerService
 from tests.executor import payloads
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 
@@ -62,57 +63,80 @@ def test_order_types(alpaca: str, ledger: str) -> None:
     order = Order(**payloads.order(type=alpaca, order_type=alpaca))
     assert order.type == OrderType(alpaca)
     assert ledger_order_type(order.type) == ledger
-    execution = order_execution(order)
-    assert execution is not None
-    assert execution.order_type == ledger
+    fill = order_fill(order)
+    assert fill is not None
+    assert fill.order_type == ledger
 
 
-def test_no_order_type_is_left_to_the_ledger_default() -> None:
-    assert ledger_order_type(None) is None
-    assert ledger_order_type("") is None
+@pytest.mark.parametrize(
+    ("alpaca", "side"),
+    [
+        (OrderSide.BUY, Side.BUY),
+        (OrderSide.SELL, Side.SELL),
+        ("buy", Side.BUY),
+        ("sell", Side.SELL),
+        ("sell_short", Side.SELL),
+        ("SELL_SHORT", Side.SELL),
+    ],
+)
+def test_alpaca_sides_map_to_the_ledger_s_side(alpaca: object, side: Side) -> None:
+    assert ledger_side(alpaca) is side
+
+
+@pytest.mark.parametrize("alpaca", [None, "", "hold", "buy_to_cover", 1])
+def test_an_unknown_alpaca_side_is_refused(alpaca: object) -> None:
+    with pytest.raises(AlpacaMappingError, match="side: expected buy or sell"):
+        ledger_side(alpaca)
+
+
+def test_no_order_type_is_the_guide_s_market_order() -> None:
+    assert ledger_order_type(None) == "MARKET"
+    assert ledger_order_type("") == "MARKET"
 
 
 def test_filled_order_with_string_quantities() -> None:
     order = Order(**payloads.FILLED_ORDER)
     assert isinstance(order.filled_qty, str)
-    execution = order_execution(order)
-    assert execution is not None
-    assert execution.order_id == payloads.ORDER_ID
-    assert execution.execution_id is None  # the whole order
-    assert (execution.symbol, execution.side) == ("AAPL", "BUY")
-    assert execution.qty == Decimal("16.5")
-    assert execution.price == Decimal("150.26969697")
-    assert execution.filled_at == datetime(2024, 1, 15, 14, 30, 52, 101256, tzinfo=UTC)
+    fill = order_fill(order)
+    assert fill is not None
+    assert fill.order_id == payloads.ORDER_ID
+    assert fill.execution_id == payloads.ORDER_ID  # the whole order as one fill
+    assert fill.whole_order
+    assert fill.symbol == "AAPL"
+    assert fill.side is Side.BUY
+    assert fill.quantity == Decimal("16.5")
+    assert fill.price == Decimal("150.26969697")
+    assert fill.filled_at == datetime(2024, 1, 15, 14, 30, 52, 101256, tzinfo=UTC)
 
 
 def test_filled_order_with_float_quantities() -> None:
     order = Order(**payloads.order(qty=0.1, filled_qty=0.1, filled_avg_price=0.1))
     assert isinstance(order.filled_qty, float)
-    execution = order_execution(order)
-    assert execution is not None
-    assert (str(execution.qty), str(execution.price)) == ("0.1", "0.1")
+    fill = order_fill(order)
+    assert fill is not None
+    assert (str(fill.quantity), str(fill.price)) == ("0.1", "0.1")
 
 
 def test_notional_order_records_the_filled_quantity() -> None:
     order = Order(**payloads.NOTIONAL_ORDER)
     assert order.qty is None
     assert order.notional == "500"
-    execution = order_execution(order)
-    assert execution is not None
-    assert execution.qty == Decimal("3.327502101")
+    fill = order_fill(order)
+    assert fill is not None
+    assert fill.quantity == Decimal("3.327502101")
 
 
 def test_partially_filled_order_records_what_was_filled_not_requested() -> None:
     order = Order(**payloads.PARTIALLY_FILLED_ORDER)
     assert order.status == OrderStatus.PARTIALLY_FILLED
-    execution = order_execution(order)
-    assert execution is not None
-    assert execution.qty == Decimal("10")  # not the 16.5 requested
-    assert execution.filled_at == order.updated_at  # no filled_at yet: last update
+    fill = order_fill(order)
+    assert fill is not None
+    assert fill.quantity == Decimal("10")  # not the 16.5 requested
+    assert fill.filled_at == order.updated_at  # no filled_at yet: last update
 
 
 def test_unfilled_order_maps_to_nothing() -> None:
-    assert order_execution(Order(**payloads.ACCEPTED_ORDER)) is None
+    assert order_fill(Order(**payloads.ACCEPTED_ORDER)) is None
 
 
 def test_multi_leg_order_with_empty_fields_maps_leg_by_leg() -> None:
@@ -120,13 +144,14 @@ def test_multi_leg_order_with_empty_fields_maps_leg_by_leg() -> None:
     assert order.symbol is None
     assert order.side is None
     assert order.type is None
-    assert order_execution(order) is None
-    legs = order_executions(order)
-    assert [(e.symbol, e.side, e.qty, e.price) for e in legs] == [
-        ("AAPL240119C00190000", "BUY", Decimal("1"), Decimal("2.10")),
-        ("AAPL240119C00200000", "SELL", Decimal("1"), Decimal("0.85")),
+    assert order_fill(order) is None
+    legs = order_fills(order)
+    assert [(e.symbol, e.side, e.quantity, e.price) for e in legs] == [
+        ("AAPL240119C00190000", Side.BUY, Decimal("1"), Decimal("2.10")),
+        ("AAPL240119C00200000", Side.SELL, Decimal("1"), Decimal("0.85")),
     ]
-    assert all(e.order_type is None for e in legs)
+    assert [type(e.side) for e in legs] == [Side, Side]
+    assert all(e.order_type == "MARKET" for e in legs)  # no type: a market order
 
 
 def test_record_filled_order_through_the_service() -> None:
@@ -150,19 +175,19 @@ def test_record_filled_order_through_the_service() -> None:
 def test_fill_events_are_one_execution_each(event: str) -> None:
     update = TradeUpdate(**payloads.trade_update(event))
     assert update.event == TradeEvent(event)
-    execution = trade_update_execution(update)
-    assert execution is not None
-    assert execution.execution_id == "5f2c3a8e-6a1b-4c3d-9e8f-0a1b2c3d4e5f"
-    assert (execution.qty, execution.price) == (Decimal("10"), Decimal("150.25"))
-    assert execution.filled_at == datetime(2024, 1, 15, 14, 30, 51, 482901, tzinfo=UTC)
-    assert execution.order_type == "MARKET"
+    fill = trade_update_fill(update)
+    assert fill is not None
+    assert fill.execution_id == "5f2c3a8e-6a1b-4c3d-9e8f-0a1b2c3d4e5f"
+    assert (fill.quantity, fill.price) == (Decimal("10"), Decimal("150.25"))
+    assert fill.filled_at == datetime(2024, 1, 15, 14, 30, 51, 482901, tzinfo=UTC)
+    assert fill.order_type == "MARKET"
 
 
 def test_float_qty_and_price_in_a_trade_update() -> None:
     update = TradeUpdate(**payloads.trade_update("partial_fill", qty=0.1, price=150.1))
-    execution = trade_update_execution(update)
-    assert execution is not None
-    assert (str(execution.qty), str(execution.price)) == ("0.1", "150.1")
+    fill = trade_update_fill(update)
+    assert fill is not None
+    assert (str(fill.quantity), str(fill.price)) == ("0.1", "150.1")
 
 
 @pytest.mark.parametrize(
@@ -172,7 +197,7 @@ def test_other_and_unknown_events_are_ignored(event: str) -> None:
     update = TradeUpdate(**payloads.trade_update(event))
     if event == "order_cancel_rejected":
         assert update.event == "order_cancel_rejected"  # alpaca-py keeps unknown events as str
-    assert trade_update_execution(update) is None
+    assert trade_update_fill(update) is None
     service = TradeLedgerService("corr-123")
     assert record_trade_update(service, update, "corr-123") is None
     assert service.total_entries == 0
@@ -181,7 +206,7 @@ def test_other_and_unknown_events_are_ignored(event: str) -> None:
 def test_fill_event_without_execution_id_is_an_error() -> None:
     update = TradeUpdate(**payloads.trade_update("fill", execution_id=None))
     with pytest.raises(AlpacaMappingError, match="execution_id"):
-        trade_update_execution(update)
+        trade_update_fill(update)
 
 
 def test_replayed_trade_update_is_a_no_op() -> None:
@@ -222,14 +247,14 @@ def test_quote_floats_become_exact_decimals() -> None:
 
 
 def test_fill_activity_from_raw_json_and_from_trade_activity() -> None:
-    raw = activity_execution(payloads.FILL_ACTIVITY)
+    raw = activity_fill(payloads.FILL_ACTIVITY)
     model = trade_activity(payloads.FILL_ACTIVITY)
     assert isinstance(model, TradeActivity)
     assert model.side == OrderSide.BUY
-    typed = activity_execution(model)
+    typed = activity_fill(model)
     assert raw == typed
     assert raw.execution_id == payloads.FILL_ACTIVITY["id"]
-    assert (raw.qty, raw.price, raw.order_id) == (
+    assert (raw.quantity, raw.price, raw.order_id) == (
         Decimal("10"),
         Decimal("150.25"),
         payloads.ORDER_ID,
@@ -237,8 +262,9 @@ def test_fill_activity_from_raw_json_and_from_trade_activity() -> None:
 
 
 def test_trading_api_sample_activity_short_sale() -> None:
-    execution = activity_execution(payloads.SAMPLE_ACTIVITY)
-    assert (execution.side, execution.qty, execution.price) == ("SELL", Decimal(1), Decimal("1.63"))
+    fill = activity_fill(payloads.SAMPLE_ACTIVITY)
+    assert fill.side is Side.SELL  # Alpaca's sell_short
+    assert (fill.quantity, fill.price) == (Decimal(1), Decimal("1.63"))
     with pytest.raises(AlpacaMappingError):  # alpaca-py requires account_id
         trade_activity(payloads.SAMPLE_ACTIVITY)
     with_account = dict(payloads.SAMPLE_ACTIVITY, account_id=payloads.FILL_ACTIVITY["account_id"])
@@ -248,4 +274,4 @@ def test_trading_api_sample_activity_short_sale() -> None:
 
 def test_non_fill_activity_is_refused() -> None:
     with pytest.raises(AlpacaMappingError, match="not FILL"):
-        activity_execution(dict(payloads.FILL_ACTIVITY, activity_type="DIV"))
+        activity_fill(dict(payloads.FILL_ACTIVITY, activity_type="DIV"))

@@ -7,10 +7,10 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from adapters import (
     Archive,
-    Execution,
     Executor,
     OrderRequest,
     SimulatedBroker,
@@ -18,41 +18,52 @@ from adapters import (
     reconcile_date,
 )
 from adapters.reconciliation.fills import LedgerFill
+from adapters.reconciliation.ledger_source import ledger_fills, snapshot_fills
 from adapters.reconciliation.matching import reconcile, same_execution
-from ledger_domain import TradeLedgerService
+from ledger_domain import Fill, Side, TradeLedgerService
 from tests.executor.conftest import ATTRIBUTION, item, make_plan
 
 T0 = datetime(2024, 1, 15, 14, 30, tzinfo=UTC)
 START, END = T0 - timedelta(hours=1), T0 + timedelta(hours=1)
 
 
-def fill(execution_id: str, qty: str, price: str, *, order: str = "o-1", **kw: str) -> LedgerFill:
-    return LedgerFill(
-        ledger_id="ledger-1",
-        order_id=order,
-        execution_id=execution_id,
-        symbol=kw.get("symbol", "AAPL"),
-        side=kw.get("side", "BUY"),
-        qty=Decimal(qty),
-        price=Decimal(price),
-        filled_at=T0,
-    )
+def fill(
+    execution_id: str, quantity: str, price: str, *, order: str = "o-1", **kw: str
+) -> LedgerFill:
+    """The fill as ledger-1 recorded it (see ``activity``)."""
+    return LedgerFill("ledger-1", activity(execution_id, quantity, price, order=order, **kw))
 
 
-def activity(activity_id: str, qty: str, price: str, *, order: str = "o-1", **kw: str) -> Execution:
-    return Execution(
+def activity(activity_id: str, quantity: str, price: str, *, order: str = "o-1", **kw: Any) -> Fill:
+    """A broker's fill: a BUY of AAPL at T0 unless ``symbol``, ``side`` or ``at`` say else."""
+    return Fill(
         order_id=order,
+        execution_id=activity_id,
         symbol=kw.get("symbol", "AAPL"),
-        side=kw.get("side", "BUY"),
-        qty=Decimal(qty),
+        side=Side(kw.get("side", "BUY")),
+        quantity=Decimal(quantity),
         price=Decimal(price),
         filled_at=kw.get("at", T0),
-        execution_id=activity_id,
     )
 
 
-def check(ledger: list[LedgerFill], broker: list[Execution], **options: Decimal):
+def check(ledger: list[LedgerFill], broker: list[Fill], **options: Decimal):
     return reconcile(ledger, broker, period_start=START, period_end=END, **options)
+
+
+def test_a_run_s_fills_are_the_fills_it_recorded() -> None:
+    service = TradeLedgerService("corr-1")
+    partial = Fill("o-1", "x-1", "AAPL", Side.BUY, Decimal("10"), Decimal("150.25"), T0)
+    whole = Fill("o-2", "o-2", "MSFT", Side.SELL, Decimal("2"), Decimal("410.1"), T0, "LIMIT")
+    for recorded in (partial, whole):
+        service.record_fill(recorded, "corr-1")
+    assert ledger_fills(service.events()) == [
+        LedgerFill(service.ledger_id, partial),
+        LedgerFill(service.ledger_id, whole),
+    ]
+    (aapl, msft) = snapshot_fills(service.get_ledger())  # one whole-order fill per entry
+    assert aapl == LedgerFill(service.ledger_id, partial._replace(execution_id="o-1"))
+    assert msft == LedgerFill(service.ledger_id, whole)
 
 
 def test_matching_by_stream_execution_id_and_activity_id() -> None:
@@ -107,7 +118,36 @@ def test_a_whole_order_entry_against_partial_fills() -> None:
     short = check([whole], partials[:1])
     assert sorted(d.kind for d in short.mismatches) == ["price_mismatch", "quantity_mismatch"]
     quantity = next(d for d in short.mismatches if d.kind == "quantity_mismatch")
-    assert (quantity.ledger_qty, quantity.broker_qty) == (Decimal("16.5"), Decimal("10"))
+    assert (quantity.ledger_quantity, quantity.broker_quantity) == (Decimal("16.5"), Decimal("10"))
+
+
+def test_the_report_s_json_speaks_the_ledger_s_names() -> None:
+    whole = fill("o-1", "16.5", "150.2696969696969696969696970")
+    report = json.loads(check([whole], [activity("a-1", "10", "150.25")]).to_json())
+    quantity = next(d for d in report["discrepancies"] if d["kind"] == "quantity_mismatch")
+    assert quantity == {
+        "kind": "quantity_mismatch",
+        "order_id": "o-1",
+        "symbol": "AAPL",
+        "execution_id": None,
+        "ledger_id": "ledger-1",
+        "ledger_quantity": "16.5",
+        "broker_quantity": "10",
+        "ledger_price": "150.2696969696969696969696970",
+        "broker_price": "150.25",
+        "detail": "ledger 16.5 in 1 fill(s), broker 10 in 1 fill(s)",
+    }
+
+
+def test_a_side_mismatch_names_both_sides() -> None:
+    per_execution = check([fill("x-1", "1", "10", side="SELL")], [activity("x-1", "1", "10")])
+    (mismatch,) = per_execution.mismatches
+    assert mismatch.kind == "symbol_or_side_mismatch"
+    assert mismatch.detail == "ledger SELL AAPL (order o-1), broker BUY AAPL (order o-1)"
+    per_order = check([fill("o-1", "1", "10", side="SELL")], [activity("a-1", "1", "10")])
+    (mismatch,) = per_order.mismatches
+    assert mismatch.kind == "symbol_or_side_mismatch"
+    assert mismatch.detail == "order o-1 appears as BUY AAPL, SELL AAPL"
 
 
 def test_identical_fills_pair_without_ids() -> None:
@@ -185,7 +225,7 @@ def test_a_day_of_archived_runs_including_one_across_midnight(tmp_path: Path) ->
     clock["now"] = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
 
     async def manual_trade() -> None:
-        ticket = await sim.submit_order(OrderRequest("TSLA", "BUY", qty=Decimal(1)))
+        ticket = await sim.submit_order(OrderRequest("TSLA", Side.BUY, quantity=Decimal(1)))
         async for _ in sim.executions(ticket):
             pass
 
@@ -223,7 +263,7 @@ def test_unreadable_and_snapshot_only_documents(tmp_path: Path) -> None:
     (folder / "150000-1c9c7f4e-3a4b-4c5d-8e6f-7a8b9c0d1e2f-broken.json").write_text("{not json")
 
     class History:
-        async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
+        async def fill_activities(self, after: datetime, until: datetime) -> list[Fill]:
             return [activity("a-1", "10", "150.25"), activity("a-2", "6.5", "150.30")]
 
     report = asyncio.run(reconcile_date(archive, date(2024, 1, 15), History()))

@@ -17,6 +17,7 @@ from adapters import (
     client_order_id,
 )
 from adapters.brokers.simulated import reference_price
+from ledger_domain import Side
 
 FIXED = datetime(2024, 1, 15, 14, 30, 52, tzinfo=UTC)
 
@@ -51,7 +52,7 @@ def test_partial_fills_move_the_market_and_fill_at_that_moment_s_quote() -> None
     )
 
     async def run() -> tuple[list, list]:
-        ticket = await broker.submit_order(OrderRequest("MSFT", "SELL", qty=Decimal("10")))
+        ticket = await broker.submit_order(OrderRequest("MSFT", Side.SELL, quantity=Decimal("10")))
         executions, quotes = [], []
         async for execution in broker.executions(ticket):
             executions.append(execution)
@@ -59,12 +60,12 @@ def test_partial_fills_move_the_market_and_fill_at_that_moment_s_quote() -> None
         return executions, quotes
 
     executions, quotes = asyncio.run(run())
-    assert [e.qty for e in executions] == [
+    assert [e.quantity for e in executions] == [
         Decimal("3.333333333"),
         Decimal("3.333333333"),
         Decimal("3.333333334"),
     ]
-    assert sum(e.qty for e in executions) == Decimal(10)
+    assert sum(e.quantity for e in executions) == Decimal(10)
     assert [e.price for e in executions] == [
         Decimal("400.00"),
         Decimal("399.99"),
@@ -79,23 +80,24 @@ def test_fill_fraction_cancels_the_rest() -> None:
     broker = SimulatedBroker(prices={"NVDA": "119.99"}, fill_fraction={"NVDA": "0.6"})
 
     async def run() -> tuple[list, object]:
-        ticket = await broker.submit_order(OrderRequest("NVDA", "BUY", notional=Decimal(1800)))
+        ticket = await broker.submit_order(OrderRequest("NVDA", Side.BUY, notional=Decimal(1800)))
         done = [e async for e in broker.executions(ticket)]
         return done, await broker.get_order(ticket.order_id or "")
 
     executions, state = asyncio.run(run())
-    assert [e.qty for e in executions] == [Decimal(9)]
+    assert [e.quantity for e in executions] == [Decimal(9)]
     assert state.status == "canceled"
-    assert state.filled_qty == Decimal(9)
+    assert state.filled_quantity == Decimal(9)
 
 
 def test_rejection_and_no_quote() -> None:
     broker = SimulatedBroker(reject={"GME": "insufficient buying power"}, no_quote={"TEST"})
 
     async def run() -> tuple[object, object, list]:
-        ticket = await broker.submit_order(OrderRequest("GME", "BUY", notional=Decimal(500)))
+        ticket = await broker.submit_order(OrderRequest("GME", Side.BUY, notional=Decimal(500)))
         quote = await broker.get_quote("TEST")
-        return ticket, quote, await fills(broker, OrderRequest("TEST", "BUY", qty=Decimal(1)))
+        test_fills = await fills(broker, OrderRequest("TEST", Side.BUY, quantity=Decimal(1)))
+        return ticket, quote, test_fills
 
     ticket, quote, test_fills = asyncio.run(run())
     assert ticket.rejected
@@ -107,7 +109,7 @@ def test_rejection_and_no_quote() -> None:
 
 def test_duplicate_client_order_id_returns_the_existing_order() -> None:
     broker = SimulatedBroker()
-    request = OrderRequest("AAPL", "BUY", qty=Decimal(1), client_order_id="plan-1-AAPL-BUY")
+    request = OrderRequest("AAPL", Side.BUY, quantity=Decimal(1), client_order_id="plan-1-AAPL-BUY")
 
     async def run() -> tuple[object, object]:
         return await broker.submit_order(request), await broker.submit_order(request)
@@ -125,7 +127,7 @@ def test_fill_history_and_replayed_watch() -> None:
     )
 
     async def run() -> tuple[str, list, list, list, list]:
-        ticket = await broker.submit_order(OrderRequest("AAPL", "BUY", qty=Decimal(4)))
+        ticket = await broker.submit_order(OrderRequest("AAPL", Side.BUY, quantity=Decimal(4)))
         first = [e async for e in broker.executions(ticket)]
         again = [e async for e in broker.executions(ticket)]
         hour = timedelta(hours=1)
@@ -134,9 +136,9 @@ def test_fill_history_and_replayed_watch() -> None:
         return ticket.order_id or "", first, again, history, before
 
     order_id, first, again, history, before = asyncio.run(run())
-    assert [(e.execution_id, e.side, e.qty, e.price) for e in first] == [
-        (f"{order_id}-x1", "BUY", Decimal(2), Decimal("200.00")),
-        (f"{order_id}-x2", "BUY", Decimal(2), Decimal("200.01")),
+    assert [(e.execution_id, e.side, e.quantity, e.price) for e in first] == [
+        (f"{order_id}-x1", Side.BUY, Decimal(2), Decimal("200.00")),
+        (f"{order_id}-x2", Side.BUY, Decimal(2), Decimal("200.01")),
     ]
     assert all((e.order_id, e.symbol, e.filled_at) == (order_id, "AAPL", FIXED) for e in first)
     assert again == first  # a second watcher sees the same executions again
@@ -153,14 +155,22 @@ def test_unknown_order_is_a_broker_error() -> None:
     "kwargs",
     [
         {},
-        {"qty": Decimal(1), "notional": Decimal(1)},
-        {"qty": Decimal(0)},
-        {"qty": Decimal("NaN")},
+        {"quantity": Decimal(1), "notional": Decimal(1)},
+        {"quantity": Decimal(0)},
+        {"quantity": Decimal("NaN")},
     ],
 )
 def test_order_request_needs_exactly_one_positive_size(kwargs: dict[str, Decimal]) -> None:
-    with pytest.raises(ValueError, match=r"qty|size"):
-        OrderRequest("AAPL", "BUY", **kwargs)
+    with pytest.raises(ValueError, match=r"exactly one of quantity or notional|order size"):
+        OrderRequest("AAPL", Side.BUY, **kwargs)
+
+
+def test_order_request_side_is_a_side() -> None:
+    assert OrderRequest("AAPL", "SELL", quantity=Decimal(1)).side is Side.SELL
+    with pytest.raises(ValueError, match="side must be BUY or SELL, got 'HOLD'"):
+        OrderRequest("AAPL", "HOLD", quantity=Decimal(1))
+    with pytest.raises(ValueError, match="side must be BUY or SELL, got 'buy'"):
+        OrderRequest("AAPL", "buy", quantity=Decimal(1))
 
 
 def test_client_order_ids_are_deterministic_and_safe() -> None:

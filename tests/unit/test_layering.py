@@ -284,7 +284,7 @@ def test_the_packages_ship_their_type_marker() -> None:
         ("projections.core", "import boto3", projection_violations, "boto3"),
         (
             "adapters.reconciliation.matching",
-            "from adapters.brokers.port import Execution",
+            "from adapters.brokers.port import FillHistory",
             purity_violations,
             "adapters.brokers.port",
         ),

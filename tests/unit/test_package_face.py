@@ -26,7 +26,8 @@ USER_NAMES = {
     "archive_from_settings",
     "Broker",
     "OrderRequest",
-    "Execution",
+    "Fill",
+    "Side",
 }
 """What the README and the guides import from the package."""
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from adapters.brokers.alpaca.mapping import activity_execution
-from adapters.brokers.port import BrokerError, Execution
+from adapters.brokers.alpaca.mapping import activity_fill
+from adapters.brokers.port import BrokerError
+from ledger_domain import Fill
 from ledger_domain.models import as_utc
 
 FILL_ACTIVITIES_PATH = "/account/activities/FILL"
@@ -29,7 +30,7 @@ def fetch_fill_activities(
     after: datetime | None = None,
     until: datetime | None = None,
     page_size: int = MAX_PAGE_SIZE,
-) -> list[Execution]:
+) -> list[Fill]:
     """Every fill with ``after <= transaction_time < until`` (either bound optional).
 
     Raises ``BrokerError`` if a page is not a list, or pagination does not advance.
@@ -41,7 +42,7 @@ def fetch_fill_activities(
         params["after"] = _rfc3339(after)  # Alpaca's `after` is exclusive; bounds re-checked below
     if until is not None:
         params["until"] = _rfc3339(until)
-    fills: dict[str, Execution] = {}
+    fills: dict[str, Fill] = {}
     tokens: set[str] = set()
     for _ in range(MAX_PAGES):
         page = client.get(FILL_ACTIVITIES_PATH, dict(params))
@@ -50,9 +51,8 @@ def fetch_fill_activities(
         if not isinstance(page, list):
             raise BrokerError(f"{FILL_ACTIVITIES_PATH} answered {type(page).__name__}, not a list")
         for raw in page:
-            execution = activity_execution(raw)
-            assert execution.execution_id is not None
-            fills.setdefault(execution.execution_id, execution)
+            fill = activity_fill(raw)
+            fills.setdefault(fill.execution_id, fill)
         if len(page) < page_size:
             break
         token = str(page[-1].get("id", ""))
@@ -65,8 +65,8 @@ def fetch_fill_activities(
     start = as_utc(after) if after is not None else None
     end = as_utc(until) if until is not None else None
     selected = [
-        e
-        for e in fills.values()
-        if (start is None or e.filled_at >= start) and (end is None or e.filled_at < end)
+        f
+        for f in fills.values()
+        if (start is None or f.filled_at >= start) and (end is None or f.filled_at < end)
     ]
-    return sorted(selected, key=lambda e: (e.filled_at, e.execution_id or ""))
+    return sorted(selected, key=lambda f: (f.filled_at, f.execution_id))

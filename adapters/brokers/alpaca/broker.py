@@ -2,11 +2,11 @@
 data client for quotes. alpaca-py is synchronous; every call runs in a worker thread so
 the event loop keeps going.
 
-Executions are observed in one of two ways:
+Fills are observed in one of two ways:
 
 * **Polling** (default): the order is polled every ``poll_interval`` seconds; whenever its
   ``filled_qty`` grows, the account's fill activities since the order's submission are
-  read and each new one becomes an execution (real execution id, qty, price and
+  read and each new one becomes a ``Fill`` (real execution id, quantity, price and
   ``transaction_time``). If the order is finished but its activities never account for
   the filled quantity, the rest is reported from the order itself (see ``_remainder``).
   A failed poll (rate limit, network blip) is retried with backoff, up to
@@ -14,7 +14,7 @@ Executions are observed in one of two ways:
   many concurrent orders prefer trade updates.
 * **Trade updates**: with ``trade_updates=True``, register :meth:`handle_trade_update` on
   alpaca-py's ``TradingStream`` (``stream.subscribe_trade_updates(broker.handle_trade_update)``);
-  each ``fill``/``partial_fill`` event is an execution as it happens.
+  each ``fill``/``partial_fill`` event is a ``Fill`` as it happens.
 """
 
 from __future__ import annotations
@@ -32,19 +32,14 @@ from adapters.brokers.alpaca.mapping import (
     AlpacaMappingError,
     enum_text,
     exact_decimal,
-    order_execution,
+    order_fill,
+    order_type_of,
     quote_model,
-    trade_update_execution,
+    trade_update_fill,
 )
 from adapters.brokers.alpaca.settings import AlpacaSettings
-from adapters.brokers.port import (
-    BrokerError,
-    Execution,
-    OrderRequest,
-    OrderState,
-    OrderTicket,
-)
-from ledger_domain import QuoteModel
+from adapters.brokers.port import BrokerError, OrderRequest, OrderState, OrderTicket
+from ledger_domain import Fill, QuoteModel, Side
 from ledger_domain.models import as_utc
 
 logger = logging.getLogger(__name__)
@@ -98,7 +93,7 @@ class AlpacaBroker:
         self._activity_attempts = max(1, activity_attempts)
         self._page_size = activity_page_size
         self._max_poll_errors = max_poll_errors
-        self._queues: dict[str, asyncio.Queue[Execution | None]] = {}
+        self._queues: dict[str, asyncio.Queue[Fill | None]] = {}
         self._watching: set[str] = set()
 
     @classmethod
@@ -117,12 +112,12 @@ class AlpacaBroker:
 
         fields: dict[str, Any] = {
             "symbol": request.symbol.upper(),
-            "side": OrderSide.BUY if request.side == "BUY" else OrderSide.SELL,
+            "side": OrderSide.BUY if request.side is Side.BUY else OrderSide.SELL,
             "time_in_force": TimeInForce(self._tif),
             "client_order_id": request.client_order_id,
         }
-        if request.qty is not None:
-            fields["qty"] = float(request.qty)
+        if request.quantity is not None:
+            fields["qty"] = float(request.quantity)
         else:
             fields["notional"] = float(request.notional or 0)
         order_type = request.order_type.upper()
@@ -207,26 +202,26 @@ class AlpacaBroker:
         return OrderState(
             order_id=str(order.id),
             status=enum_text(order.status).lower(),
-            filled_qty=exact_decimal(order.filled_qty, "filled_qty") or Decimal(0),
+            filled_quantity=exact_decimal(order.filled_qty, "filled_qty") or Decimal(0),
             filled_avg_price=exact_decimal(order.filled_avg_price, "filled_avg_price"),
         )
 
     # -- executions ----------------------------------------------------------------------
 
-    async def executions(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
+    async def executions(self, ticket: OrderTicket) -> AsyncIterator[Fill]:
         if ticket.order_id is None or ticket.rejected:
             return
         if self._trade_updates:
-            async for execution in self._streamed(ticket.order_id):
-                yield execution
+            async for fill in self._streamed(ticket.order_id):
+                yield fill
             return
-        async for execution in self._polled(ticket):
-            yield execution
+        async for fill in self._polled(ticket):
+            yield fill
 
-    async def _polled(self, ticket: OrderTicket) -> AsyncIterator[Execution]:
+    async def _polled(self, ticket: OrderTicket) -> AsyncIterator[Fill]:
         order_id = ticket.order_id or ""
-        seen: dict[str, Execution] = {}
-        seen_qty = Decimal(0)
+        seen: dict[str, Fill] = {}
+        seen_quantity = Decimal(0)
         short_reads = 0
         failures = 0
         while True:
@@ -235,7 +230,7 @@ class AlpacaBroker:
                 state = self._state(order)
                 fresh = (
                     await self._order_fills(order_id, ticket.submitted_at)
-                    if state.filled_qty > seen_qty
+                    if state.filled_quantity > seen_quantity
                     else []
                 )
             except BrokerError as error:  # a rate limit or a blip: the order still exists
@@ -254,25 +249,24 @@ class AlpacaBroker:
                 await asyncio.sleep(delay)
                 continue
             failures = 0
-            for execution in fresh:
-                key = execution.execution_id or ""
-                if key in seen:
+            for fill in fresh:
+                if fill.execution_id in seen:
                     continue
-                seen[key] = execution
-                seen_qty += execution.qty
-                yield self._typed(execution, order)
+                seen[fill.execution_id] = fill
+                seen_quantity += fill.quantity
+                yield fill._replace(order_type=order_type_of(order))  # activities lack it
             if state.terminal:
-                if seen_qty >= state.filled_qty:
+                if seen_quantity >= state.filled_quantity:
                     return
                 short_reads += 1
                 if short_reads >= self._activity_attempts:
-                    remainder = self._remainder(order, list(seen.values()), seen_qty)
+                    remainder = self._remainder(order, list(seen.values()), seen_quantity)
                     if remainder is not None:
                         yield remainder
                     return
             await asyncio.sleep(self._poll)
 
-    async def _order_fills(self, order_id: str, submitted_at: datetime) -> list[Execution]:
+    async def _order_fills(self, order_id: str, submitted_at: datetime) -> list[Fill]:
         fills = await self._call(
             fetch_fill_activities,
             self.trading_client,
@@ -282,31 +276,14 @@ class AlpacaBroker:
         return [f for f in fills if f.order_id == order_id]
 
     @staticmethod
-    def _typed(execution: Execution, order: Any) -> Execution:
-        """Activities do not carry the order type; take it from the order."""
-        whole = order_execution(order)
-        order_type = whole.order_type if whole is not None else None
-        if order_type is None or execution.order_type is not None:
-            return execution
-        return Execution(
-            order_id=execution.order_id,
-            symbol=execution.symbol,
-            side=execution.side,
-            qty=execution.qty,
-            price=execution.price,
-            filled_at=execution.filled_at,
-            execution_id=execution.execution_id,
-            order_type=order_type,
-        )
-
-    @staticmethod
-    def _remainder(order: Any, seen: list[Execution], seen_qty: Decimal) -> Execution | None:
+    def _remainder(order: Any, seen: list[Fill], seen_quantity: Decimal) -> Fill | None:
         """What the finished order filled beyond the activities seen (activities lagging).
 
-        With no activity seen, the whole order is one execution (no execution id). Otherwise
-        the rest is one execution priced so the order's total matches its average price.
+        With no activity seen, the whole order is one fill (its execution id is the order
+        id). Otherwise the rest is one fill priced so the order's total matches its average
+        price.
         """
-        whole = order_execution(order)
+        whole = order_fill(order)
         if whole is None:
             return None
         if not seen:
@@ -314,33 +291,26 @@ class AlpacaBroker:
                 "order %s: no fill activity found; recording the whole order", whole.order_id
             )
             return whole
-        rest = whole.qty - seen_qty
+        rest = whole.quantity - seen_quantity
         if rest <= 0:
             return None
-        value = whole.qty * whole.price - sum((e.value for e in seen), Decimal(0))
+        value = whole.value - sum((f.value for f in seen), Decimal(0))
         price = (value / rest).quantize(_REMAINDER_PRICE)
         logger.warning(
             "order %s: activities cover %s of %s; recording the remaining %s at %s",
             whole.order_id,
-            seen_qty,
-            whole.qty,
+            seen_quantity,
+            whole.quantity,
             rest,
             price,
         )
-        return Execution(
-            order_id=whole.order_id,
-            symbol=whole.symbol,
-            side=whole.side,
-            qty=rest,
-            price=price,
-            filled_at=whole.filled_at,
-            execution_id=f"{whole.order_id}:remainder",
-            order_type=whole.order_type,
+        return whole._replace(
+            execution_id=f"{whole.order_id}:remainder", quantity=rest, price=price
         )
 
     # -- trade updates (TradingStream) ---------------------------------------------------
 
-    def _queue(self, order_id: str) -> asyncio.Queue[Execution | None]:
+    def _queue(self, order_id: str) -> asyncio.Queue[Fill | None]:
         queue = self._queues.get(order_id)
         if queue is None:
             queue = self._queues[order_id] = asyncio.Queue()
@@ -354,36 +324,35 @@ class AlpacaBroker:
         order_id = str(update.order.id)
         queue = self._queue(order_id)
         try:
-            execution = trade_update_execution(update)
+            fill = trade_update_fill(update)
         except AlpacaMappingError as error:
             logger.error("trade update for order %s not usable: %s", order_id, error)
-            execution = None
-        if execution is not None:
-            queue.put_nowait(execution)
+            fill = None
+        if fill is not None:
+            queue.put_nowait(fill)
         if enum_text(update.event).lower() in TERMINAL_EVENTS:
             queue.put_nowait(None)
 
-    async def _streamed(self, order_id: str) -> AsyncIterator[Execution]:
+    async def _streamed(self, order_id: str) -> AsyncIterator[Fill]:
         self._watching.add(order_id)
         queue = self._queue(order_id)
         seen: set[str] = set()
-        seen_qty = Decimal(0)
+        seen_quantity = Decimal(0)
         try:
             while True:
                 try:
                     item = await asyncio.wait_for(queue.get(), timeout=max(self._poll, 1.0) * 10)
                 except TimeoutError:  # a missed terminal message: ask the order itself
                     state = await self.get_order(order_id)
-                    if state.terminal and state.filled_qty <= seen_qty:
+                    if state.terminal and state.filled_quantity <= seen_quantity:
                         return
                     continue
                 if item is None:
                     return
-                key = item.execution_id or ""
-                if key in seen:  # a replayed message
+                if item.execution_id in seen:  # a replayed message
                     continue
-                seen.add(key)
-                seen_qty += item.qty
+                seen.add(item.execution_id)
+                seen_quantity += item.quantity
                 yield item
         finally:
             self._watching.discard(order_id)
@@ -404,8 +373,8 @@ class AlpacaBroker:
         )
         return quote_model(quotes.get(symbol.upper())) if quotes else None
 
-    async def fill_activities(self, after: datetime, until: datetime) -> list[Execution]:
-        fills: list[Execution] = await self._call(
+    async def fill_activities(self, after: datetime, until: datetime) -> list[Fill]:
+        fills: list[Fill] = await self._call(
             fetch_fill_activities,
             self.trading_client,
             after=after,

@@ -1,14 +1,17 @@
-"""alpaca-py's models -> the ledger's inputs, exactly.
+"""alpaca-py's models -> the ledger's ``Fill``, ``Side`` and ``QuoteModel``, exactly.
+
+This is the Alpaca boundary: alpaca-py's names (``qty``, ``filled_qty``, ``side``
+``buy``/``sell``/``sell_short``) are read here and become the ledger's.
 
 * ``Order``: a filled (or partially filled, then finished) order becomes one whole-order
-  :class:`~adapters.brokers.port.Execution` of what was *filled* (``filled_qty`` at
+  ``Fill`` (``execution_id`` = order id) of what was *filled* (``filled_qty`` at
   ``filled_avg_price``), never what was requested. Multi-leg orders map leg by leg.
-* ``TradeUpdate``: ``fill`` and ``partial_fill`` events become one execution each, keyed by
+* ``TradeUpdate``: ``fill`` and ``partial_fill`` events become one ``Fill`` each, keyed by
   the event's ``execution_id``; every other event (including ones alpaca-py does not know)
   maps to ``None``. Recording the same message twice is a no-op in the ledger.
 * ``Quote``: bid/ask at the moment of a fill -> ``QuoteModel``.
 * Fill activities (``TradeActivity``, or the raw JSON of ``/v2/account/activities/FILL``)
-  -> executions carrying the activity id.
+  -> ``Fill``s carrying the activity id.
 
 Quantities and prices arrive as ``str`` or ``float``; both become exact ``Decimal``s
 through their text (``"0.1"`` and ``0.1`` give ``Decimal("0.1")``).
@@ -23,9 +26,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from adapters.brokers.port import Execution, Side
-from ledger_domain import QuoteModel, TradeLedgerEntry, TradeLedgerService
+from ledger_domain import Fill, QuoteModel, Side, TradeLedgerEntry, TradeLedgerService
 from ledger_domain.errors import InvalidFillError
+from ledger_domain.fill import DEFAULT_ORDER_TYPE
 from ledger_domain.models import as_utc
 from ledger_domain.values import exact_decimal as to_exact_decimal
 
@@ -40,8 +43,11 @@ ORDER_TYPES: Mapping[str, str] = {
 }
 """Alpaca order type -> the ledger's order type."""
 
+SIDES: Mapping[str, Side] = {"buy": Side.BUY, "sell": Side.SELL, "sell_short": Side.SELL}
+"""Alpaca's side (``OrderSide`` or the activities' text) -> the ledger's ``Side``."""
+
 FILL_EVENTS = frozenset({"fill", "partial_fill"})
-"""Trade update events that carry an execution."""
+"""Trade update events that carry a fill."""
 
 
 class AlpacaMappingError(ValueError):
@@ -67,21 +73,25 @@ def exact_decimal(value: object, field: str = "value") -> Decimal | None:
         raise AlpacaMappingError(f"{field}: {error.reason}") from None
 
 
-def ledger_order_type(value: object) -> str | None:
-    """``market`` -> ``MARKET`` ... ``trailing_stop`` -> ``TRAILING_STOP``; None when absent."""
+def ledger_order_type(value: object) -> str:
+    """``market`` -> ``MARKET`` ... ``trailing_stop`` -> ``TRAILING_STOP``; none given is
+    ``MARKET`` (the guide's rule)."""
     text = enum_text(value).lower()
     if not text:
-        return None
+        return DEFAULT_ORDER_TYPE
     return ORDER_TYPES.get(text, text.upper())
+
+
+def order_type_of(order: Any) -> str:
+    """An alpaca ``Order``'s type (``type``, or the older ``order_type``) as the ledger's."""
+    return ledger_order_type(getattr(order, "type", None) or getattr(order, "order_type", None))
 
 
 def ledger_side(value: object) -> Side:
     """Alpaca's ``buy`` -> ``BUY``; ``sell`` and ``sell_short`` -> ``SELL``."""
-    text = enum_text(value).lower()
-    if text == "buy":
-        return "BUY"
-    if text in ("sell", "sell_short"):
-        return "SELL"
+    side = SIDES.get(enum_text(value).lower())
+    if side is not None:
+        return side
     raise AlpacaMappingError(f"side: expected buy or sell, got {value!r}")
 
 
@@ -99,10 +109,10 @@ def _time(value: object, field: str) -> datetime:
 # -- orders ------------------------------------------------------------------------------
 
 
-def order_execution(order: Any) -> Execution | None:
-    """A whole-order execution of what ``order`` filled, or ``None`` if nothing was filled.
+def order_fill(order: Any) -> Fill | None:
+    """A whole-order fill of what ``order`` filled, or ``None`` if nothing was filled.
 
-    Multi-leg orders (no top-level symbol or side) give ``None``: see :func:`order_executions`.
+    Multi-leg orders (no top-level symbol or side) give ``None``: see :func:`order_fills`.
     """
     filled = exact_decimal(getattr(order, "filled_qty", None), "filled_qty")
     price = exact_decimal(getattr(order, "filled_avg_price", None), "filled_avg_price")
@@ -113,26 +123,25 @@ def order_execution(order: Any) -> Execution | None:
     if not enum_text(side_value):
         return None
     filled_at = getattr(order, "filled_at", None) or getattr(order, "updated_at", None)
-    return Execution(
-        order_id=str(order.id),
+    order_id = str(order.id)
+    return Fill(
+        order_id=order_id,
+        execution_id=order_id,
         symbol=symbol.upper(),
         side=ledger_side(side_value),
-        qty=filled,
+        quantity=filled,
         price=price,
         filled_at=_time(filled_at, "filled_at"),
-        execution_id=None,
-        order_type=ledger_order_type(
-            getattr(order, "type", None) or getattr(order, "order_type", None)
-        ),
+        order_type=order_type_of(order),
     )
 
 
-def order_executions(order: Any) -> list[Execution]:
-    """Whole-order executions of ``order``, or of each filled leg of a multi-leg order."""
-    own = order_execution(order)
+def order_fills(order: Any) -> list[Fill]:
+    """Whole-order fills of ``order``, or of each filled leg of a multi-leg order."""
+    own = order_fill(order)
     if own is not None:
         return [own]
-    return [e for leg in getattr(order, "legs", None) or [] for e in order_executions(leg)]
+    return [f for leg in getattr(order, "legs", None) or [] for f in order_fills(leg)]
 
 
 def record_order(
@@ -143,17 +152,19 @@ def record_order(
     quote_at_fill: Any | None = None,
 ) -> TradeLedgerEntry | None:
     """Record a filled alpaca ``Order`` as one whole-order fill; ``None`` if nothing filled."""
-    execution = order_execution(order)
-    if execution is None:
+    fill = order_fill(order)
+    if fill is None:
         return None
-    return service.record_filled_order(execution, correlation_id, rebalance_plan, quote_at_fill)
+    return service.record_fill(
+        fill, correlation_id, rebalance_plan=rebalance_plan, quote_at_fill=quote_at_fill
+    )
 
 
 # -- trade updates -----------------------------------------------------------------------
 
 
-def trade_update_execution(update: Any) -> Execution | None:
-    """One execution from a ``fill``/``partial_fill`` update; ``None`` for any other event.
+def trade_update_fill(update: Any) -> Fill | None:
+    """One fill from a ``fill``/``partial_fill`` update; ``None`` for any other event.
 
     Raises ``AlpacaMappingError`` when a fill event lacks its execution id, price or qty.
     """
@@ -162,23 +173,21 @@ def trade_update_execution(update: Any) -> Execution | None:
         return None
     order = update.order
     execution_id = enum_text(getattr(update, "execution_id", None))
-    qty = exact_decimal(getattr(update, "qty", None), "qty")
+    quantity = exact_decimal(getattr(update, "qty", None), "qty")
     price = exact_decimal(getattr(update, "price", None), "price")
     if not execution_id:
         raise AlpacaMappingError(f"{event} event of order {order.id} has no execution_id")
-    if qty is None or price is None:
+    if quantity is None or price is None:
         raise AlpacaMappingError(f"{event} event {execution_id} has no qty or price")
-    return Execution(
+    return Fill(
         order_id=str(order.id),
+        execution_id=execution_id,
         symbol=enum_text(order.symbol).upper(),
         side=ledger_side(order.side),
-        qty=qty,
+        quantity=quantity,
         price=price,
         filled_at=_time(getattr(update, "timestamp", None), "timestamp"),
-        execution_id=execution_id,
-        order_type=ledger_order_type(
-            getattr(order, "type", None) or getattr(order, "order_type", None)
-        ),
+        order_type=order_type_of(order),
     )
 
 
@@ -189,19 +198,15 @@ def record_trade_update(
     rebalance_plan: Any | None = None,
     quote_at_fill: Any | None = None,
 ) -> TradeLedgerEntry | None:
-    """Record a fill/partial_fill update as one execution; other events record nothing.
+    """Record a fill/partial_fill update as one fill; other events record nothing.
 
     A replayed message (same execution id, same fill) is a no-op.
     """
-    execution = trade_update_execution(update)
-    if execution is None:
+    fill = trade_update_fill(update)
+    if fill is None:
         return None
-    return service.record_execution(
-        execution,
-        correlation_id,
-        rebalance_plan=rebalance_plan,
-        quote_at_fill=quote_at_fill,
-        execution_id=execution.execution_id,
+    return service.record_fill(
+        fill, correlation_id, rebalance_plan=rebalance_plan, quote_at_fill=quote_at_fill
     )
 
 
@@ -234,8 +239,8 @@ def _field(activity: Any, name: str) -> Any:
     return getattr(activity, name, None)
 
 
-def activity_execution(activity: Any) -> Execution:
-    """A fill activity (``TradeActivity`` or its raw JSON) -> an execution with its id.
+def activity_fill(activity: Any) -> Fill:
+    """A fill activity (``TradeActivity`` or its raw JSON) -> a ``Fill`` with its id.
 
     From raw JSON the exact strings are used; from a ``TradeActivity`` (floats) each value
     goes through its text, which gives the same digits for any price Alpaca reports.
@@ -246,20 +251,20 @@ def activity_execution(activity: Any) -> Execution:
         raise AlpacaMappingError(f"activity {activity_id} is {kind}, not FILL")
     if not activity_id:
         raise AlpacaMappingError("fill activity without an id")
-    qty = exact_decimal(_field(activity, "qty"), "qty")
+    quantity = exact_decimal(_field(activity, "qty"), "qty")
     price = exact_decimal(_field(activity, "price"), "price")
     order_id = enum_text(_field(activity, "order_id"))
     symbol = enum_text(_field(activity, "symbol")).upper()
-    if qty is None or price is None or not order_id or not symbol:
+    if quantity is None or price is None or not order_id or not symbol:
         raise AlpacaMappingError(f"fill activity {activity_id} lacks qty, price, order or symbol")
-    return Execution(
+    return Fill(  # an activity has no order type; AlpacaBroker takes it from the order
         order_id=order_id,
+        execution_id=activity_id,
         symbol=symbol,
         side=ledger_side(_field(activity, "side")),
-        qty=qty,
+        quantity=quantity,
         price=price,
         filled_at=_time(_field(activity, "transaction_time"), "transaction_time"),
-        execution_id=activity_id,
     )
 
 
@@ -268,15 +273,14 @@ def trade_activity(raw: Mapping[str, Any]) -> Any:
 
     The Trading API's payload may omit what alpaca-py requires of its broker-API twin
     (``account_id``, ``order_status``) and may say ``sell_short``; raises
-    ``AlpacaMappingError`` when it cannot be represented. :func:`activity_execution` takes
+    ``AlpacaMappingError`` when it cannot be represented. :func:`activity_fill` takes
     the raw JSON directly and needs neither.
     """
     from alpaca.trading.models import TradeActivity  # noqa: PLC0415  (heavy import)
     from pydantic import ValidationError  # noqa: PLC0415
 
     data = dict(raw)
-    if enum_text(data.get("side")).lower() == "sell_short":
-        data["side"] = "sell"
+    data["side"] = ledger_side(data.get("side")).lower()  # alpaca-py has no sell_short
     try:
         return TradeActivity(**data)
     except ValidationError as error:

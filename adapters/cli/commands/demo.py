@@ -111,7 +111,7 @@ def demo_json(run: DemoRun) -> dict[str, Any]:
                 "notional": str(order.notional),
                 "order_id": order.order_id,
                 "status": order.status,
-                "filled_qty": str(order.filled_qty),
+                "filled_quantity": str(order.filled_quantity),
                 "executions": order.executions,
                 "reason": order.reason,
             }
@@ -175,7 +175,7 @@ def _print_summary(run: DemoRun) -> None:
     console = _console()
     result, ledger = run.result, run.ledger
     orders = Table(title=f"Plan {run.plan.plan_id}: orders (sells first)")
-    for column in ("side", "symbol", "notional", "status", "filled qty", "executions", "note"):
+    for column in ("side", "symbol", "notional", "status", "filled quantity", "executions", "note"):
         orders.add_column(column)
     for order in result.orders:
         orders.add_row(
@@ -183,7 +183,7 @@ def _print_summary(run: DemoRun) -> None:
             order.symbol,
             _money(order.notional),
             order.status,
-            str(order.filled_qty),
+            str(order.filled_quantity),
             str(order.executions),
             order.reason or "",
         )
