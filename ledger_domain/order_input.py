@@ -3,8 +3,9 @@
 Order results, quotes and plans are read by name from any object (the guide's DTOs, an
 executor's own classes, alpaca-py models) or mapping. The guide's names (``action``,
 ``shares``, ``price``, ``filled_at``/``timestamp``) are read here and nowhere else. Every
-refusal is an ``InvalidFillError`` naming the field; nothing here keeps state, so the same
-input always gets the same verdict.
+refusal is an ``InvalidFillError`` naming the field. What is remembered between calls
+(accepted attributions, which types are mappings) is keyed so that the same input always
+gets the same verdict, whatever came before.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from ledger_domain.frozen import FrozenDict
 from ledger_domain.money import exact_sum
 
 WEIGHT_TOLERANCE = Decimal("0.000001")
-_MINUS_ONE = Decimal(-1)
 """Strategy weights must sum to 1 within this; 1/3 three times (as floats) passes."""
+_MINUS_ONE = Decimal(-1)
 
 
 Reader = Callable[[str, Any], Any]
