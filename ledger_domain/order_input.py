@@ -288,7 +288,7 @@ def validated_weights(raw: Mapping[Any, Any], symbol: str) -> StrategyWeights:
     known = _ACCEPTED.get(key) if key is not None else None
     if known is not None:
         return known
-    weights = _checked_weights(raw, symbol)
+    weights = checked_weights(raw, symbol)
     if key is not None:
         if len(_ACCEPTED) >= _ACCEPTED_MAX:
             _ACCEPTED.clear()
@@ -317,7 +317,8 @@ def _weights_key(raw: Mapping[Any, Any]) -> tuple[Any, ...] | None:
     return tuple(key)
 
 
-def _checked_weights(raw: Mapping[Any, Any], symbol: str) -> StrategyWeights:
+def checked_weights(raw: Mapping[Any, Any], symbol: str) -> StrategyWeights:
+    """``raw`` checked as the attribution of ``symbol``'s fills (never remembered)."""
     field = f"strategy_attribution.{symbol}"
     weights = FrozenDict(
         {

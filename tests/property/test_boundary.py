@@ -144,7 +144,7 @@ def exact_text(value: Any) -> str:
     """
     assert type(value) in (Decimal, int, float, str), f"{value!r} was taken as a number"
     if isinstance(value, float):
-        return repr(value)
+        return str(Decimal(repr(value)))
     if isinstance(value, str):
         assert PLAIN_DECIMAL.fullmatch(value), f"{value!r} was taken as a number"
     return str(Decimal(value))
