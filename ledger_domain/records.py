@@ -85,7 +85,9 @@ def from_record(record: Mapping[str, Any]) -> Ledger.Event:
     written is refused, not replayed.
     """
     try:
-        cls = EVENT_TYPES[record["type"]]
+        cls = EVENT_TYPES.get(record["type"])
+        if cls is None:
+            raise ValueError(f"unknown event type {record['type']!r}")
         names, converted = _payload_fields(cls)
         version = record.get("version", 1)
         class_version = getattr(cls, "class_version", 1)

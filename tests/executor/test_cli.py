@@ -115,13 +115,25 @@ def test_demo_json_when_the_run_is_not_archived(
 ) -> None:
     monkeypatch.setenv("TRADE_LEDGER__ENABLED", "false")
     result = runner.invoke(app, ["demo", "--json"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output  # archiving was switched off on purpose
     payload = json.loads(result.stdout)
     assert payload["archive"]["archived"] is False
     assert payload["archive"]["status"] == "disabled"
     assert payload["totals"]["entries"] == 4
-    assert "archive disabled" in result.stderr
+    assert "archive disabled (TRADE_LEDGER__ENABLED=false)" in result.stderr
     assert not archive_directory.exists()
+
+
+def test_demo_refuses_an_archive_path_that_is_a_file_before_trading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("not an archive")
+    for location, reason in (("afile", "is not a directory"), ("", "empty path")):
+        result = runner.invoke(app, ["demo", "--archive", location])
+        assert result.exit_code == 2, result.output
+        assert reason in " ".join(result.output.replace("\u2502", " ").split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # no outbox, no run
 
 
 @pytest.mark.parametrize("as_json", [[], ["--json"]])
@@ -263,9 +275,11 @@ def test_reconcile_with_an_unreachable_broker(
 
 
 def test_reconcile_rejects_a_bad_date(alpaca_env: dict[str, str]) -> None:
-    result = runner.invoke(app, ["reconcile", "--date", "15/01/2024"])
-    assert result.exit_code == 2
-    assert "YYYY-MM-DD" in result.output
+    for as_json in ([], ["--json"]):
+        result = runner.invoke(app, ["reconcile", "--date", "15/01/2024", *as_json])
+        assert result.exit_code == 2
+        assert "YYYY-MM-DD" in result.stderr
+        assert result.stdout == ""  # stdout is only ever the report
 
 
 def test_demo_prints_markup_like_data_verbatim(

@@ -5,7 +5,9 @@ A multi-strategy rebalance plan is executed by the real ``Executor`` against the
 happens, the ledger is closed and archived to the *local* archive (``./trade-ledger-archive``
 or ``TRADE_LEDGER__LOCAL_DIRECTORY``; never S3, these are simulated trades), reconciled
 against the simulated broker's fills, and summarised: as tables, or with ``--json`` as one
-JSON document on stdout (messages go to stderr). Exit 1 when the run could not be archived.
+JSON document on stdout (messages go to stderr). Exit 1 when the run could not be archived
+(0 when archiving is switched off with ``TRADE_LEDGER__ENABLED=false``); an archive path
+that is not a directory is a usage error (exit 2) before anything is traded.
 :func:`register` adds the command to the application.
 """
 
@@ -41,9 +43,19 @@ def _local_directory(archive_location: str | None) -> str:
             "only to a local directory, never to S3 or another URL",
             param_hint="--archive",
         )
-    if archive_location:
-        return str(Path(archive_location).resolve())
-    return str(archive_settings().local_directory.resolve())
+    if archive_location is not None and not archive_location.strip():
+        raise typer.BadParameter(
+            "an empty path is not an archive directory", param_hint="--archive"
+        )
+    directory = (
+        Path(archive_location) if archive_location else archive_settings().local_directory
+    ).resolve()
+    if directory.exists() and not directory.is_dir():
+        # Checked before trading: a run that cannot be archived must not be traded.
+        raise typer.BadParameter(
+            f"archive location {str(directory)!r} is not a directory", param_hint="--archive"
+        )
+    return str(directory)
 
 
 def demo(
@@ -73,6 +85,10 @@ def demo(
         _print_summary(run)
     result = run.result
     outcome = result.archive
+    if outcome is not None and outcome.status == "disabled":
+        console = err if as_json else _console()
+        console.print("archive disabled (TRADE_LEDGER__ENABLED=false): the run was not archived")
+        return
     if outcome is None or not outcome.archived:
         status = outcome.status if outcome is not None else "not archived"
         console = err if as_json else _console()

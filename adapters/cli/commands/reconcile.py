@@ -17,24 +17,25 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from adapters.cli.common import chosen_archive
+from adapters.cli.common import chosen_archive, err
 
 EXIT_DIFFERENT = 1
 EXIT_UNABLE = 2
 
 
-def _fail(console: Console, message: str) -> typer.Exit:
-    console.print(f"reconcile: {message}", style="red", highlight=False, soft_wrap=True)
+def _fail(message: str) -> typer.Exit:
+    """A run that could not be made: the reason on stderr (stdout stays the report's)."""
+    err.print(f"reconcile: {message}", style="red", highlight=False, soft_wrap=True, markup=False)
     return typer.Exit(EXIT_UNABLE)
 
 
-def _decimal(console: Console, value: str, name: str) -> Decimal:
+def _decimal(value: str, name: str) -> Decimal:
     try:
         result = Decimal(value)
     except InvalidOperation:
-        raise _fail(console, f"{name} is not a number: {value!r}") from None
+        raise _fail(f"{name} is not a number: {value!r}") from None
     if not result.is_finite() or result < 0:
-        raise _fail(console, f"{name} must be a number >= 0")
+        raise _fail(f"{name} must be a number >= 0")
     return result
 
 
@@ -71,19 +72,17 @@ def reconcile(
 
     console = Console(markup=False)  # broker data and arguments are never rich markup
     options = {
-        "price_tolerance": _decimal(console, price_tolerance, "--price-tolerance"),
-        "average_price_tolerance": _decimal(
-            console, average_price_tolerance, "--average-price-tolerance"
-        ),
+        "price_tolerance": _decimal(price_tolerance, "--price-tolerance"),
+        "average_price_tolerance": _decimal(average_price_tolerance, "--average-price-tolerance"),
     }
     try:
         when = date.fromisoformat(day) if day else datetime.now(UTC).date()
     except ValueError:
-        raise _fail(console, f"--date must be YYYY-MM-DD, got {day!r}") from None
+        raise _fail(f"--date must be YYYY-MM-DD, got {day!r}") from None
     try:
         broker = AlpacaBroker.from_settings(AlpacaSettings())
     except (AlpacaConfigError, ValueError) as error:
-        raise _fail(console, str(error)) from None
+        raise _fail(str(error)) from None
     # The archive opener of list/show/verify: bad settings or a missing directory exit 2.
     archive = chosen_archive(archive_location)
     try:
@@ -92,9 +91,9 @@ def reconcile(
         else:
             report = asyncio.run(reconcile_date(archive, when, broker, **options))
     except BrokerError as error:
-        raise _fail(console, f"broker: {error}") from None
+        raise _fail(f"broker: {error}") from None
     except Exception as error:
-        raise _fail(console, f"{type(error).__name__}: {error}") from None
+        raise _fail(f"{type(error).__name__}: {error}") from None
     if as_json:
         typer.echo(report.to_json())
     else:
