@@ -334,3 +334,23 @@ def test_reconcile_refuses_a_missing_archive_directory(
     assert result.exit_code == 2
     assert "does not exist" in " ".join(result.output.split())
     assert not missing.exists()
+
+
+def test_demo_never_pushes_the_configured_outbox(
+    archive_directory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A production run waiting for S3 stays in its outbox when the demo archives."""
+    from adapters.archive import LocalDirectoryArchive, Outbox  # noqa: PLC0415
+    from adapters.archive.document import encode_run  # noqa: PLC0415
+    from tests.archive.runs import closed_run  # noqa: PLC0415
+
+    outbox_directory = tmp_path / "production-outbox"
+    monkeypatch.setenv("TRADE_LEDGER__OUTBOX_DIRECTORY", str(outbox_directory))
+    waiting = closed_run(2)
+    key = LocalDirectoryArchive(archive_directory).key_for(waiting)
+    Outbox(outbox_directory).put(key, encode_run(waiting).body)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert Outbox(outbox_directory).count() == 1
+    assert [p.name for p in archive_directory.rglob("*.json")] != [Path(key).name]
+    assert len(list(archive_directory.rglob("trade-ledgers/**/*.json"))) == 1  # the demo's own

@@ -77,7 +77,12 @@ def demo(
     from adapters.cli import demo_scenario  # noqa: PLC0415  (loads the executor: only here)
 
     location = _local_directory(archive_location)
-    archive = open_archive(location, archive_settings())
+    # The demo's own outbox, inside its archive directory: simulated trades must never
+    # meet the configured outbox, whose waiting documents belong to another archive.
+    settings = archive_settings().model_copy(
+        update={"outbox_directory": Path(location) / ".outbox"}
+    )
+    archive = open_archive(location, settings)
     run = demo_scenario.run_demo(archive)
     if as_json:
         print_json(demo_json(run))
