@@ -24,6 +24,8 @@ from ledger_domain import Ledger, Side
 from projections.arithmetic import BPS, RATIO, TWO, ZERO, add, multiply, ratio, wide
 from projections.core import Fill, FillEvent, FillProjection, Shares, strategy_order
 
+_BUY = Side.BUY  # a module constant: looking up an enum member costs ~60 ns a fill
+
 
 def _metrics(fill: Ledger.FillRecorded) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
     """(mid, unit_cost, slippage_bps, spread_bps), ``None`` without a full quote.
@@ -35,7 +37,7 @@ def _metrics(fill: Ledger.FillRecorded) -> tuple[Decimal, Decimal, Decimal, Deci
     if bid is None or ask is None or not ZERO < bid <= ask:
         return None
     mid = (bid + ask) / TWO
-    unit_cost = fill.price - mid if fill.side is Side.BUY else mid - fill.price
+    unit_cost = fill.price - mid if fill.side is _BUY else mid - fill.price
     return (
         mid,
         unit_cost,

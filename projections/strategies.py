@@ -10,6 +10,8 @@ from ledger_domain import Side
 from projections.arithmetic import ZERO, add, subtract
 from projections.core import FillEvent, FillProjection, Shares, strategy_order
 
+_BUY = Side.BUY  # a module constant: looking up an enum member costs ~60 ns a fill
+
 
 class StrategyRow(BaseModel):
     """One strategy's attributed trading (``strategy is None``: the unattributed line).
@@ -111,7 +113,7 @@ class ByStrategy(FillProjection[StrategyReport]):
         self._rows: dict[str | None, _Attributed] = {}
 
     def _fold(self, fill: FillEvent, value: Decimal, new_order: bool, shares: Shares) -> None:
-        buying = fill.side is Side.BUY
+        buying = fill.side is _BUY
         rows = self._rows
         for name, quantity, notional, adjustment in shares:
             row = rows.get(name)
