@@ -12,16 +12,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import Any, TypeVar
 
 from adapters.archive.document import (
+    FORMAT_VERSION,
+    MAX_DOCUMENT_BYTES,
     ArchivedRun,
     ArchiveError,
     ArchiveReadError,
     decode_run,
     encode_run,
 )
-from adapters.archive.keys import RunRef, run_key
+from adapters.archive.files import UnreadableFileError, read_regular_file
+from adapters.archive.keys import RunRef, parse_key, run_key
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
 from adapters.archive.settings import normalise_prefix
@@ -61,6 +65,9 @@ class RunPage:
 
 class Archive(ABC):
     """Write-once archive of closed ledgers, one JSON document per run, keyed by date."""
+
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
+    """Documents larger than this are neither read (``unreadable``) nor pushed."""
 
     def __init__(self, *, prefix: str, enabled: bool = True, outbox: Outbox | None = None) -> None:
         self.prefix = normalise_prefix(prefix)  # ValueError for "../x", "a//b", ...
@@ -199,16 +206,25 @@ class Archive(ABC):
 
         A document stored (or found identical) leaves the outbox; one whose key holds a
         different document moves to ``conflicts``; one the store still refuses stays, and
-        the push stops there (the store is down: no point hammering it).
+        the push stops there (the store is down: no point hammering it). An entry that is
+        not a run document of this archive (see ``_refusal``) is never sent: it stays in
+        ``pending/`` and is reported ``failed``, and the push goes on with the others.
         """
         if self.outbox is None:
             return []
         outcomes: list[WriteOutcome] = []
         for key, path in self.outbox.pending():
             try:
-                body = path.read_bytes()
+                body = read_regular_file(path, self.max_document_bytes)
             except FileNotFoundError:
                 continue  # another pusher took it
+            except (UnreadableFileError, OSError) as error:
+                outcomes.append(_refused(key, path, str(error)))
+                continue
+            problem = self._refusal(key, body)
+            if problem is not None:
+                outcomes.append(_refused(key, path, problem))
+                continue
             try:
                 outcome = self._send(key, body)
             except Exception as error:  # still unreachable: keep it, stop pushing
@@ -224,6 +240,33 @@ class Archive(ABC):
             self.outbox.remove(path)  # stored, found identical, or moved to conflicts
             outcomes.append(outcome)
         return outcomes
+
+    def _refusal(self, key: str, body: bytes) -> str | None:
+        """Why an outbox entry must not be sent, or ``None`` if it may be.
+
+        Writes are once and for ever, so only what ``write`` itself would have stored goes:
+        a key of this archive's layout under its prefix, and a document that verifies
+        (``unverifiable``, a snapshot of the original format, may go; ``invalid`` and
+        ``unreadable`` may not). A current-format document must sit at its own key.
+        """
+        if parse_key(self.prefix, key) is None:
+            where = f"prefix {self.prefix!r}" if self.prefix else "the archive root"
+            return f"not a run key of the archive's layout under {where}"
+        verdict = verify_document(key, body)
+        if verdict.status in ("invalid", "unreadable"):
+            details = "; ".join(f"{f.check}: {f.message}" for f in verdict.failures[:3])
+            return f"not a valid run document ({verdict.status}: {details})"
+        if verdict.format_version == FORMAT_VERSION:
+            try:
+                ledger = decode_run(key, body).ledger
+                own_key = run_key(
+                    self.prefix, ledger.ledger_id, ledger.correlation_id, ledger.created_at
+                )
+            except (ArchiveError, ValueError, TypeError) as error:
+                return f"not a readable run document: {error}"
+            if own_key != key:
+                return f"the document belongs at {own_key}, not at this key"
+        return None
 
     def _push_quietly(self) -> None:
         try:
@@ -313,6 +356,12 @@ class Archive(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location!r})"
+
+
+def _refused(key: str, path: Path, reason: str) -> WriteOutcome:
+    """The outcome of an outbox entry that is not sent; it stays where it is."""
+    message = f"refused, not pushed (left in the outbox for a person): {reason}"
+    return WriteOutcome("failed", key, str(path), error=message)
 
 
 def _map(function: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:

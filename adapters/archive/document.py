@@ -41,6 +41,9 @@ FORMAT_VERSION = 2
 LEGACY_FORMAT_VERSION = 1
 HASH_ALGORITHM = "sha256"
 GENESIS_HASH = "0" * 64
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""The read cap: a stored or outboxed document larger than this is refused unread (a real
+run is tens of kilobytes; 50 fills make 46 KB). ``Archive.max_document_bytes`` per archive."""
 SNAPSHOT_FIELDS = (
     "ledger_id",
     "created_at",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from adapters.archive.document import ArchiveError
@@ -11,6 +14,78 @@ from adapters.archive.document import ArchiveError
 
 class UnsafeKeyError(ArchiveError, ValueError):
     """A key that would leave its root directory (absolute, ``..``, backslashes, empty parts)."""
+
+
+class UnreadableFileError(ArchiveError):
+    """A file that is not read: not a regular file, or larger than the cap."""
+
+
+READ_CHUNK = 1 << 20
+
+
+def read_at_most(read: Callable[[int], bytes], limit: int, expected: int | None = None) -> bytes:
+    """At most ``limit + 1`` bytes from ``read`` (so a caller can tell "more than ``limit``").
+
+    ``expected`` (a size from ``fstat`` or ``ContentLength``) sizes the first read, so a
+    document of the expected size is one read; memory never exceeds ``limit + 1`` bytes
+    plus one chunk, whatever the source holds.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    want = min(expected, limit) + 1 if expected is not None else READ_CHUNK
+    while total <= limit:
+        chunk = read(max(1, min(want, limit + 1 - total)))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = READ_CHUNK
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def too_large(limit: int) -> str:
+    return f"larger than {limit} bytes (the archive's read cap); not read"
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (symbolic links followed).
+
+    The file is opened non-blocking and checked with ``fstat`` before anything is read, so
+    a FIFO never blocks and a device (``/dev/zero``) is never read: ``UnreadableFileError``
+    for those, for directories and sockets, and for a file larger than ``limit`` (read at
+    most ``limit + 1`` bytes). ``OSError`` (``FileNotFoundError``, ...) as ``os.open``.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except IsADirectoryError as error:
+        raise UnreadableFileError(f"{path}: not a regular file (a directory)") from error
+    except OSError as error:
+        if error.errno == errno.ENXIO:  # a socket, or a device with nothing behind it
+            raise UnreadableFileError(f"{path}: not a regular file") from error
+        raise
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "a special file")
+            raise UnreadableFileError(f"{path}: not a regular file ({kind})")
+        if info.st_size > limit:
+            raise UnreadableFileError(f"{path}: {too_large(limit)}")
+        body = read_at_most(lambda size: os.read(descriptor, size), limit, info.st_size)
+    finally:
+        os.close(descriptor)
+    if len(body) > limit:  # grew after the fstat
+        raise UnreadableFileError(f"{path}: {too_large(limit)}")
+    return body
+
+
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def safe_path(root: Path, key: str) -> Path:

@@ -14,7 +14,13 @@ from pathlib import Path
 
 from adapters.archive.base import Archive, KeyExistsError, StoreUnavailableError
 from adapters.archive.document import ArchiveReadError
-from adapters.archive.files import UnsafeKeyError, safe_path, write_atomic
+from adapters.archive.files import (
+    UnreadableFileError,
+    UnsafeKeyError,
+    read_regular_file,
+    safe_path,
+    write_atomic,
+)
 from adapters.archive.keys import RunRef, parse_key
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
@@ -72,11 +78,16 @@ class LocalDirectoryArchive(Archive):
             raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
 
     def _get(self, key: str) -> bytes:
+        """A regular file of at most ``max_document_bytes``; anything else is unreadable.
+
+        A FIFO, device, socket or directory at the key (or a symbolic link to one) is
+        refused before a byte is read, without blocking.
+        """
         try:
-            return self.path(key).read_bytes()
-        except UnsafeKeyError as error:
+            return read_regular_file(self.path(key), self.max_document_bytes)
+        except (UnsafeKeyError, UnreadableFileError) as error:
             raise ArchiveReadError(key, str(error)) from error
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:
+        except (FileNotFoundError, NotADirectoryError) as error:
             raise ArchiveReadError(key, f"no such run in {self.location}") from error
         except OSError as error:
             raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
@@ -96,9 +107,14 @@ class LocalDirectoryArchive(Archive):
                     yield from self._runs_in(root / year / month / day, start_after)
 
     def _runs_in(self, folder: Path, start_after: str | None) -> Iterator[RunRef]:
+        """The day's runs: regular files named by the layout (links to them followed).
+
+        Directories, FIFOs, devices and sockets (or links to them, or broken links) are
+        skipped even when named like a run; reading such a key gives ``unreadable``.
+        """
         try:
             entries = sorted((entry.name, entry) for entry in os.scandir(folder) if entry.is_file())
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return
         base = folder.relative_to(self.directory).as_posix()
         for name, entry in entries:
@@ -106,8 +122,13 @@ class LocalDirectoryArchive(Archive):
             if start_after is not None and key <= start_after:
                 continue
             ref = parse_key(self.prefix, key)
-            if ref is not None:
-                yield replace(ref, size=entry.stat().st_size)
+            if ref is None:
+                continue
+            try:
+                size: int | None = entry.stat().st_size
+            except OSError:  # removed since the scan
+                size = None
+            yield replace(ref, size=size)
 
 
 def _not_an_archive(directory: Path) -> str | None:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from adapters.archive.files import safe_path, write_atomic
+from adapters.archive.files import UnreadableFileError, read_regular_file, safe_path, write_atomic
 
 
 class Outbox:
@@ -32,11 +32,13 @@ class Outbox:
         """
         path = safe_path(self.pending_dir, key)
         try:
-            if path.read_bytes() == body:
+            if read_regular_file(path, len(body)) == body:
                 return path
         except FileNotFoundError:
             write_atomic(path, body, replace=True)
             return path
+        except UnreadableFileError:  # larger than body, a FIFO, a folder: not this document
+            pass
         raise FileExistsError(f"a different document for {key} already waits in {path}")
 
     def keep_conflict(self, key: str, body: bytes) -> Path:

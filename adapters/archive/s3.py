@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.archive.base import Archive, KeyExistsError, StoreUnavailableError
 from adapters.archive.document import ArchiveReadError
+from adapters.archive.files import read_at_most, too_large
 from adapters.archive.keys import RunRef, parse_key, range_listing
 from adapters.archive.outbox import Outbox
 from adapters.archive.settings import EncryptionSettings, S3ClientSettings
@@ -124,9 +125,25 @@ class S3Archive(Archive):
                 raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
 
     def _get(self, key: str) -> bytes:
+        """The object's bytes, at most ``max_document_bytes``: a larger one is unreadable.
+
+        ``ContentLength`` is checked before the body is read, and the body is read to at
+        most one byte past the cap whatever the header said.
+        """
+        limit = self.max_document_bytes
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
-            return response["Body"].read()
+            stream = response["Body"]
+            try:
+                length = response.get("ContentLength")
+                if length is not None and length > limit:
+                    raise ArchiveReadError(key, f"{length} bytes, {too_large(limit)}")
+                body = read_at_most(stream.read, limit, length)
+                if len(body) > limit:
+                    raise ArchiveReadError(key, too_large(limit))
+                return body
+            finally:
+                stream.close()
         except ClientError as error:
             if _code(error) in _MISSING:
                 raise ArchiveReadError(key, f"no such run in {self.location}") from error
