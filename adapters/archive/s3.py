@@ -25,7 +25,7 @@ from adapters.archive.document import ArchiveReadError
 from adapters.archive.files import read_at_most, too_large
 from adapters.archive.keys import RunRef, parse_key, range_listing
 from adapters.archive.outbox import Outbox
-from adapters.archive.settings import EncryptionSettings, S3ClientSettings
+from adapters.archive.settings import EncryptionSettings, S3ClientSettings, check_bucket_name
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -198,5 +198,6 @@ def parse_s3_url(location: str) -> tuple[str, str | None]:
     bucket, _, prefix = rest.partition("/")
     if not bucket:
         raise ValueError(f"no bucket in {location!r}")
+    check_bucket_name(bucket)
     prefix = prefix.strip("/")
     return bucket, prefix or None

@@ -14,8 +14,10 @@ credentials and region from boto3's usual chain.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +76,32 @@ def normalise_prefix(value: str) -> str:
     return prefix
 
 
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def check_bucket_name(name: str) -> str:
+    """S3's bucket naming rules (3-63 lower-case letters, digits, dots and hyphens), so a
+    bad name is a settings error up front, not a botocore failure at the first request."""
+    if not _BUCKET_NAME.fullmatch(name) or ".." in name:
+        raise ValueError(
+            f"bucket name {name!r} is not valid: 3-63 characters of a-z, 0-9, '.' and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+def check_endpoint_url(url: str) -> str:
+    """An ``http(s)://host[:port]`` URL, as boto3 needs it."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"endpoint URL {url!r} is not an http:// or https:// URL with a host")
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise ValueError(f"endpoint URL {url!r} has an invalid port") from None
+    return url
+
+
 class ArchiveSettings(BaseSettings):
     """Where and how finished runs are archived.
 
@@ -106,6 +134,10 @@ class ArchiveSettings(BaseSettings):
     def _normalise(self) -> ArchiveSettings:
         if self.bucket_name is not None and not self.bucket_name.strip():
             self.bucket_name = None
+        if self.bucket_name is not None:
+            check_bucket_name(self.bucket_name)
+        if self.endpoint_url is not None and self.endpoint_url.strip():
+            check_endpoint_url(self.endpoint_url)
         return self
 
     @property

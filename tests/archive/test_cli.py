@@ -421,3 +421,26 @@ def test_push_outbox_with_nothing_waiting_and_no_default_directory_is_a_no_op(
     assert result.exit_code == 0, result.output
     assert "0 document(s) handled" in result.stdout
     assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "args"),
+    [
+        ({"TRADE_LEDGER__BUCKET_NAME": "bad bucket"}, ["list"]),
+        ({"TRADE_LEDGER__BUCKET_NAME": "Bad_Bucket"}, ["list"]),
+        ({"TRADE_LEDGER__ENDPOINT_URL": "notaurl", "TRADE_LEDGER__BUCKET_NAME": "b-1"}, ["list"]),
+        ({}, ["list", "--archive", "s3://Bad_Bucket!"]),
+        ({}, ["push-outbox", "--archive", "s3://Bad!"]),
+    ],
+    ids=["space", "upper-underscore", "endpoint", "url-bucket", "push-url-bucket"],
+)
+def test_bad_s3_settings_are_usage_errors(
+    env: dict[str, str], args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.replace("\u2502", " ").split())
+    assert "not valid" in flat or "is not an http" in flat
+    assert "Traceback" not in result.output

@@ -101,18 +101,18 @@ def test_disabled_local_archive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 
 def test_bucket_means_s3_and_no_io_on_creation(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRADE_LEDGER__BUCKET_NAME", "b")
+    monkeypatch.setenv("TRADE_LEDGER__BUCKET_NAME", "bkt")
     archive = archive_from_settings()
     assert isinstance(archive, S3Archive)
-    assert archive.location == "s3://b/trade-ledgers"
+    assert archive.location == "s3://bkt/trade-ledgers"
 
 
 @pytest.mark.parametrize(
     ("location", "bucket", "prefix"),
     [
-        ("s3://b", "b", "trade-ledgers"),
-        ("s3://b/", "b", "trade-ledgers"),
-        ("s3://b/custom/prefix/", "b", "custom/prefix"),
+        ("s3://bkt", "bkt", "trade-ledgers"),
+        ("s3://bkt/", "bkt", "trade-ledgers"),
+        ("s3://bkt/custom/prefix/", "bkt", "custom/prefix"),
     ],
 )
 def test_open_archive_s3(location: str, bucket: str, prefix: str) -> None:
@@ -159,7 +159,7 @@ def test_plain_prefixes_are_accepted(prefix: str, normalised: str) -> None:
     assert ArchiveSettings(prefix=prefix).prefix == normalised
 
 
-@pytest.mark.parametrize("location", ["s3://b/../escape", "s3://b/a//b", "s3://b/x/./y"])
+@pytest.mark.parametrize("location", ["s3://bkt/../escape", "s3://bkt/a//b", "s3://bkt/x/./y"])
 def test_open_archive_refuses_an_unsafe_s3_prefix(location: str) -> None:
     with pytest.raises(ValueError, match="not a plain folder path"):
         open_archive(location)
