@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.reconciliation.fills import LedgerFill
-from adapters.reconciliation.report import Discrepancy, ReconciliationReport
+from adapters.reconciliation.report import Discrepancy, Kind, ReconciliationReport
 from ledger_domain import Fill, Side
 from ledger_domain.models import as_utc
 
@@ -98,32 +98,30 @@ def _compare_execution(
 
 
 def _missing(broker: Fill) -> Discrepancy:
-    return Discrepancy(
-        "missing_from_ledger",
-        order_id=broker.order_id,
-        symbol=broker.symbol,
-        execution_id=broker.execution_id,
-        broker_quantity=broker.quantity,
-        broker_price=broker.price,
-        detail=(
-            f"broker filled {_dealt(broker)} at {broker.filled_at.isoformat()}; no ledger has it"
-        ),
-    )
+    detail = f"broker filled {_dealt(broker)} at {broker.filled_at.isoformat()}; no ledger has it"
+    return _one_sided("missing_from_ledger", broker, detail)
 
 
 def _unknown(recorded: LedgerFill) -> Discrepancy:
-    ours = recorded.fill
+    ledger_id, ours = recorded.ledger_id, recorded.fill
+    detail = f"ledger {ledger_id} recorded {_dealt(ours)}; the broker has no such fill"
+    return _one_sided("unknown_to_broker", ours, detail, ledger_id=ledger_id)
+
+
+def _one_sided(kind: Kind, fill: Fill, detail: str, *, ledger_id: str | None = None) -> Discrepancy:
+    """A fill only one side has: the ledger's (``ledger_id`` given) or the broker's."""
+    ours = ledger_id is not None
     return Discrepancy(
-        "unknown_to_broker",
-        order_id=ours.order_id,
-        symbol=ours.symbol,
-        execution_id=ours.execution_id,
-        ledger_id=recorded.ledger_id,
-        ledger_quantity=ours.quantity,
-        ledger_price=ours.price,
-        detail=(
-            f"ledger {recorded.ledger_id} recorded {_dealt(ours)}; the broker has no such fill"
-        ),
+        kind,
+        order_id=fill.order_id,
+        symbol=fill.symbol,
+        execution_id=fill.execution_id,
+        ledger_id=ledger_id,
+        ledger_quantity=fill.quantity if ours else None,
+        broker_quantity=None if ours else fill.quantity,
+        ledger_price=fill.price if ours else None,
+        broker_price=None if ours else fill.price,
+        detail=detail,
     )
 
 
