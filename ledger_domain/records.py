@@ -115,7 +115,7 @@ def from_record(record: Mapping[str, Any]) -> Ledger.Event:
         kwargs["originator_version"] = sequence
         kwargs["timestamp"] = to_datetime(record["timestamp"])
         if cls is Ledger.FillRecorded:
-            _check_fill(kwargs)
+            _check_fill(kwargs, written_now=version == class_version)
         elif cls is Ledger.Opened:
             kwargs["originator_topic"] = _LEDGER_TOPIC
             _check_opened(kwargs)
@@ -130,28 +130,36 @@ def from_record(record: Mapping[str, Any]) -> Ledger.Event:
         raise InvalidEventStreamError(f"malformed event record: {error!r}") from error
 
 
-def _check_fill(state: dict[str, Any]) -> None:
+def _check_fill(state: dict[str, Any], *, written_now: bool = True) -> None:
     """The fill a record states, as the ledger's recording rules would have taken it.
 
     The typed conversion already made the side a ``Side``, the times UTC datetimes, the
     decimals finite plain text and the weights a valid attribution (``event_codec``); the
     rest is checked here, inline (auditors verify archives in bulk), with the same limits
     as ``values``: the record must be what the ledger itself would have written.
+
+    Version-1 records were written by the first release, whose text rules were looser
+    (ids and symbols only stripped and non-empty): they are held to those, so a run that
+    release archived correctly still verifies.
     """
     for name in _ID_FIELDS:
         text = state[name]
-        if (
-            type(text) is not str
-            or not 0 < len(text) <= values.MAX_ID_LENGTH
-            or not text.isprintable()
-            or " " in text
-        ):
+        if type(text) is not str or not text or (written_now and len(text) > values.MAX_ID_LENGTH):
             raise ValueError(f"{name} {text!r} is not an id the ledger records")
+        if written_now and (not text.isprintable() or " " in text):
+            raise ValueError(f"{name} {text!r} is not an id the ledger records")
+        if not written_now and text != text.strip():
+            raise ValueError(f"{name} {text!r} has outer spaces no release recorded")
     symbol = state["symbol"]
-    if not symbol.isascii() or len(symbol) > values.MAX_SYMBOL_LENGTH or symbol != symbol.upper():
+    if symbol != symbol.upper() or (
+        written_now and (not symbol.isascii() or len(symbol) > values.MAX_SYMBOL_LENGTH)
+    ):
         raise ValueError(f"symbol {symbol!r} is not as the ledger records symbols")
     order_type = state["order_type"]
-    if order_type not in _ORDER_TYPES_SEEN:
+    if not written_now:
+        if type(order_type) is not str or not order_type or order_type != order_type.upper():
+            raise ValueError(f"order type {order_type!r} is not as the ledger records it")
+    elif order_type not in _ORDER_TYPES_SEEN:
         if type(order_type) is not str or values.order_type(order_type) != order_type:
             raise ValueError(f"order type {order_type!r} is not as the ledger records it")
         if len(_ORDER_TYPES_SEEN) < 64:

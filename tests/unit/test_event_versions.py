@@ -67,3 +67,19 @@ def test_record_execution_refuses_what_is_not_a_fill() -> None:
         assert refused.value.field == "order_result"
     assert service.total_entries == 0
     assert len(service.events()) == 1
+
+
+def test_a_version_1_record_keeps_the_first_releases_text_rules() -> None:
+    """Ids with inner spaces were recorded by the first release: its runs still read back,
+    while a version 2 record with such an id could not have been written and is refused."""
+    service = TradeLedgerService("c")
+    service.record_filled_order(order(), "c")
+    current = to_record(service.events()[1])
+    old = {**_as_version_1(current), "correlation_id": "corr 123", "order_id": "order 1"}
+    fill = from_record(old)
+    assert isinstance(fill, Ledger.FillRecorded)
+    assert fill.correlation_id == "corr 123"
+    with pytest.raises(ValueError, match="correlation_id"):
+        from_record({**current, "correlation_id": "corr 123"})
+    with pytest.raises(ValueError, match="outer spaces"):
+        from_record({**old, "order_id": " order 1"})
