@@ -15,15 +15,6 @@ from tests.archive.runs import LEGACY, LEGACY_KEY, closed_run
 KEY = "trade-ledgers/2024/01/15/000001-abc-def.json"
 
 
-def put_raw(archive: Archive, key: str, body: bytes) -> None:
-    if isinstance(archive, LocalDirectoryArchive):
-        archive.path(key).parent.mkdir(parents=True, exist_ok=True)
-        archive.path(key).write_bytes(body)
-    else:
-        assert isinstance(archive, S3Archive)
-        archive.client.put_object(Bucket=archive.bucket, Key=key, Body=body)
-
-
 def special(archive: LocalDirectoryArchive, kind: str, key: str = KEY) -> Path:
     path = archive.path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
