@@ -27,7 +27,6 @@ from ledger_domain.event_codec import (
     to_datetime,
     typed_state,
 )
-from ledger_domain.money import MAX_DIGITS, MAX_MAGNITUDE, MIN_MAGNITUDE
 
 EVENT_TYPES: dict[str, type[Ledger.Event]] = {
     "Opened": Ledger.Opened,
@@ -146,7 +145,7 @@ def _check_fill(state: dict[str, Any], *, written_now: bool = True) -> None:
         text = state[name]
         if type(text) is not str or not text or (written_now and len(text) > values.MAX_ID_LENGTH):
             raise ValueError(f"{name} {text!r} is not an id the ledger records")
-        if written_now and (not text.isprintable() or " " in text):
+        if written_now and not values.is_plain_text(text):
             raise ValueError(f"{name} {text!r} is not an id the ledger records")
         if not written_now and text != text.strip():
             raise ValueError(f"{name} {text!r} has outer spaces no release recorded")
@@ -176,8 +175,8 @@ def _check_fill(state: dict[str, Any], *, written_now: bool = True) -> None:
         if (
             type(amount) is not Decimal
             or amount <= 0
-            or not MIN_MAGNITUDE <= amount.adjusted() <= MAX_MAGNITUDE
-            or (len(str(amount)) > MAX_DIGITS and len(amount.as_tuple().digits) > MAX_DIGITS)
+            or not values.has_allowed_magnitude(amount)
+            or not values.has_allowed_digits(amount)
         ):
             raise ValueError(f"{name} {amount} is not an amount the ledger records")
     if bid is not None and ask is not None and bid > ask:
