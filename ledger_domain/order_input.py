@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from functools import partial
-from typing import Any, cast
+from functools import partial, wraps
+from typing import Any, ParamSpec, TypeVar, cast
 
 from ledger_domain import values
 from ledger_domain.errors import InvalidFillError
@@ -36,19 +36,11 @@ _MINUS_ONE = Decimal(-1)
 Reader = Callable[[str, Any], Any]
 """``read(name, default)``: a field of an order result, quote or plan, or ``default``."""
 ABSENT: Any = object()
+P = ParamSpec("P")
+R = TypeVar("R")
 
 ORDER_RESULT_NAMES = ("symbol", "action", "shares", "price", "order_id", "success")
 _NOT_SOURCES = (str, bytes, bytearray, int, float, Decimal)
-
-
-def reader(source: object, field: str, names: tuple[str, ...] = ()) -> Reader:
-    """``_reader`` with any failure of a foreign object refused as ``field``."""
-    try:
-        return _reader(source, field, names)
-    except InvalidFillError:
-        raise
-    except Exception as error:
-        raise unreadable(field, error) from error
 
 
 def unreadable(field: str, error: Exception) -> InvalidFillError:
@@ -56,7 +48,26 @@ def unreadable(field: str, error: Exception) -> InvalidFillError:
     return InvalidFillError(field, f"could not be read: {type(error).__name__}: {error}")
 
 
-def _reader(source: object, field: str, names: tuple[str, ...]) -> Reader:
+def foreign_errors_refused_as(field: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Any exception but ``InvalidFillError`` (a property, ``__getattr__`` or ``__eq__`` of
+    the caller's object that raised) becomes ``InvalidFillError`` naming ``field``."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @wraps(function)
+        def refusing(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return function(*args, **kwargs)
+            except InvalidFillError:
+                raise
+            except Exception as error:
+                raise unreadable(field, error) from error
+
+        return refusing
+
+    return decorate
+
+
+def reader(source: object, field: str, names: tuple[str, ...] = ()) -> Reader:
     """Read fields of ``source`` by name: keys of a mapping, attributes of anything else.
 
     With ``names``, an object that carries none of them is refused: it is not what
@@ -90,24 +101,17 @@ def _is_mapping(kind: type) -> bool:
     return known
 
 
-def order_fill(order: Reader, execution_id: object | None = ABSENT) -> Fill | str:
+@foreign_errors_refused_as("order_result")
+def order_fill(order_result: object, execution_id: object | None = ABSENT) -> Fill | str:
     """The fill an order result describes, or why it is the guide's "failed order" (not
     recorded): failed (``success`` False), no order id, no price, or nothing filled.
 
     ``execution_id`` ``None`` means the whole order is one execution; left out, it is the
     order result's own ``execution_id`` (if any).
     """
-    try:
-        if execution_id is ABSENT:
-            execution_id = order("execution_id", None)
-        return _order_fill(order, execution_id)
-    except InvalidFillError:
-        raise
-    except Exception as error:  # a property or __getattr__ of the caller's object raised
-        raise unreadable("order_result", error) from error
-
-
-def _order_fill(order: Reader, execution_id: object | None) -> Fill | str:
+    order = reader(order_result, "order_result", ORDER_RESULT_NAMES)
+    if execution_id is ABSENT:
+        execution_id = order("execution_id", None)
     success = order("success", ABSENT)
     if success is not ABSENT and success is not True and success is not False:
         raise InvalidFillError("success", f"must be True or False, got {type(success).__name__}")
@@ -145,17 +149,9 @@ def _order_fill(order: Reader, execution_id: object | None) -> Fill | str:
     )
 
 
+@foreign_errors_refused_as("fill")
 def checked_fill(fill: Fill) -> Fill:
     """A ``Fill`` built elsewhere (a broker adapter), held to the same rules."""
-    try:
-        return _checked_fill(fill)
-    except InvalidFillError:
-        raise
-    except Exception as error:
-        raise unreadable("fill", error) from error
-
-
-def _checked_fill(fill: Fill) -> Fill:
     return Fill(
         order_id=values.identifier(fill.order_id, "order_id"),
         execution_id=values.identifier(fill.execution_id, "execution_id"),
@@ -168,6 +164,7 @@ def _checked_fill(fill: Fill) -> Fill:
     )
 
 
+@foreign_errors_refused_as("quote_at_fill")
 def quote_at(quote: object | None) -> Quote:
     """Bid/ask in either naming (``bid_price``/``ask_price`` as alpaca-py, or ``bid``/``ask``),
     time from ``timestamp`` or ``ts``. A side that is missing or <= 0 is ``None`` (the
@@ -175,15 +172,6 @@ def quote_at(quote: object | None) -> Quote:
     refused, never dropped."""
     if quote is None:
         return NO_QUOTE
-    try:
-        return _quote_at(quote)
-    except InvalidFillError:
-        raise
-    except Exception as error:
-        raise unreadable("quote_at_fill", error) from error
-
-
-def _quote_at(quote: object) -> Quote:
     read = reader(quote, "quote_at_fill")
     naming = _LONG_NAMING
     bid, ask = read("bid_price", ABSENT), read("ask_price", ABSENT)
@@ -228,19 +216,11 @@ def _quote_side(value: object, field: str) -> Decimal | None:
     return result if result > 0 else None
 
 
+@foreign_errors_refused_as("rebalance_plan")
 def strategy_weights(plan: object | None, symbol: str) -> StrategyWeights:
     """Weights from ``plan.metadata["strategy_attribution"][symbol]``; none means empty."""
     if plan is None:
         return NO_WEIGHTS
-    try:
-        return _strategy_weights(plan, symbol)
-    except InvalidFillError:
-        raise
-    except Exception as error:
-        raise unreadable("rebalance_plan", error) from error
-
-
-def _strategy_weights(plan: object, symbol: str) -> StrategyWeights:
     metadata = reader(plan, "rebalance_plan")("metadata", None)
     if metadata is None:
         return NO_WEIGHTS

@@ -91,8 +91,7 @@ class TradeLedgerService:
         Uses ``order_result.execution_id`` when it has one, else the order id (the whole
         order as one execution). Recording the same execution again is a no-op.
         """
-        order = order_input.reader(order_result, "order_result", order_input.ORDER_RESULT_NAMES)
-        fill = order_input.order_fill(order)
+        fill = order_input.order_fill(order_result)
         if isinstance(fill, str):
             return None
         return self._record(
@@ -166,8 +165,7 @@ class TradeLedgerService:
         ``ExecutionConflictError`` or ``LedgerClosedError``, each leaving the ledger
         unchanged.
         """
-        order = order_input.reader(order_result, "order_result", order_input.ORDER_RESULT_NAMES)
-        fill = order_input.order_fill(order, execution_id)
+        fill = order_input.order_fill(order_result, execution_id)
         if isinstance(fill, str):
             raise InvalidFillError("order_result", f"not a fill: {fill}")
         return self._record(
