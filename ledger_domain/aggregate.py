@@ -33,7 +33,7 @@ _BUY = Side.BUY  # a module constant: looking up an enum member costs ~60 ns a f
 class OrderFills:
     """Running state of one order: its executions folded into the guide's entry."""
 
-    __slots__ = ("_entry", "execution_ids", "first", "last", "quantity", "value")
+    __slots__ = ("execution_ids", "first", "last", "quantity", "value")
 
     def __init__(self, first: Ledger.FillRecorded) -> None:
         self.first = first
@@ -41,7 +41,6 @@ class OrderFills:
         self.execution_ids: tuple[str, ...] = ()
         self.quantity = ZERO
         self.value = ZERO
-        self._entry: TradeLedgerEntry | None = None
 
     def add(self, fill: Ledger.FillRecorded, quantity: Decimal, value: Decimal) -> None:
         """Take in one execution, given the order's new total ``quantity`` and ``value``."""
@@ -49,16 +48,11 @@ class OrderFills:
         self.execution_ids = (*self.execution_ids, fill.execution_id)
         self.quantity = quantity
         self.value = value
-        self._entry = None
 
     def entry(self) -> TradeLedgerEntry:
-        """The derived entry, built when first asked for after a change (replay of a long
-        history never builds the intermediate ones) and immutable, so it can be shared."""
-        if self._entry is None:
-            self._entry = self._build_entry()
-        return self._entry
-
-    def _build_entry(self) -> TradeLedgerEntry:
+        """The derived entry, built on demand (replay of a long history never builds the
+        intermediate ones; the service keeps the current one of each order) and
+        immutable, so it can be shared."""
         last = self.last
         weights = last.strategy_weights
         single = len(self.execution_ids) == 1

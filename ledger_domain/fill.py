@@ -30,10 +30,6 @@ class Side(StrEnum):
         """+1 for a buy, -1 for a sell: the direction of the position change."""
         return 1 if self is Side.BUY else -1
 
-    @property
-    def opposite(self) -> Side:
-        return Side.SELL if self is Side.BUY else Side.BUY
-
 
 StrategyWeights = FrozenDict[str, Decimal]
 """Strategy name -> share of a fill (> 0, summing to 1); read-only once validated."""

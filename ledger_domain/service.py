@@ -65,10 +65,7 @@ class TradeLedgerService:
             ledger = Ledger(correlation_id=run_id, opened_at=opened_at)
             self._app.append(ledger)
         self._ledger = ledger
-        # The run's entries by order id, replaced as fills arrive: what queries copy.
-        self._entries: dict[str, TradeLedgerEntry] = {
-            order_id: order.entry() for order_id, order in ledger.orders.items()
-        }
+        self._entries = _entries_by_order(ledger)
         self._view: TradeLedger | None = None
 
     @classmethod
@@ -240,7 +237,7 @@ class TradeLedgerService:
         except Exception:
             # The store refused: rebuild from what it holds so memory matches storage.
             self._ledger = self._app.load(self._ledger.id)
-            self._entries = {oid: o.entry() for oid, o in self._ledger.orders.items()}
+            self._entries = _entries_by_order(self._ledger)
             raise
         return pending
 
@@ -258,6 +255,11 @@ class TradeLedgerService:
                         type(event).__name__,
                         self.ledger_id,
                     )
+
+
+def _entries_by_order(ledger: Ledger) -> dict[str, TradeLedgerEntry]:
+    """The run's entries by order id: what queries copy, replaced as fills arrive."""
+    return {order_id: order.entry() for order_id, order in ledger.orders.items()}
 
 
 def replay_ledger(events: Iterable[Any]) -> TradeLedger:
