@@ -54,6 +54,11 @@ def run(*args: str) -> Any:
     return runner.invoke(app, list(args))
 
 
+def flat(output: str) -> str:
+    """CLI output as one line of words, without rich's panel borders (wrapping varies)."""
+    return " ".join(output.replace("\u2502", " ").split())
+
+
 def test_list_a_day_as_json(filled: tuple[LocalDirectoryArchive, list[str]]) -> None:
     archive, keys = filled
     result = run("list", "--archive", str(archive.directory), "--date", "2024-01-15", "--json")
@@ -105,7 +110,7 @@ def test_bad_selections_are_usage_errors(
     monkeypatch.setenv("TRADE_LEDGER__LOCAL_DIRECTORY", str(tmp_path / "archive"))
     result = run(*args)
     assert result.exit_code == 2, result.output
-    assert message in " ".join(result.stderr.replace("│", " ").split())
+    assert message in flat(result.stderr)
     assert result.stdout == ""
 
 
@@ -264,12 +269,12 @@ def test_a_local_archive_that_is_not_a_directory_is_an_error(
     result = run(args[0], "--archive", str(location), *args[1:])
     assert result.exit_code == 2, result.output
     expected = "does not exist" if kind == "missing" else "is not a directory"
-    assert expected in " ".join(result.output.split())
+    assert expected in flat(result.output)
     assert "no runs" not in result.output
     monkeypatch.setenv("TRADE_LEDGER__LOCAL_DIRECTORY", str(location))
     from_settings = run(*args)
     assert from_settings.exit_code == 2, from_settings.output
-    assert expected in " ".join(from_settings.output.split())
+    assert expected in flat(from_settings.output)
 
 
 @pytest.mark.parametrize(
@@ -306,14 +311,14 @@ def test_push_outbox_never_creates_a_missing_archive_directory(
     outbox.put(key, encode_run(events).body)
     named = run("push-outbox", "-a", str(missing))
     assert named.exit_code == 2, named.output
-    assert "does not exist" in " ".join(named.output.split())
+    assert "does not exist" in flat(named.output)
     assert outbox.count() == 1
 
     monkeypatch.setenv("TRADE_LEDGER__LOCAL_DIRECTORY", str(missing))
     result = run("push-outbox")
     assert result.exit_code == 1, result.output
     assert "outboxed" in result.stdout
-    assert "does not exist" in " ".join(result.stdout.split())
+    assert "does not exist" in flat(result.stdout)
     assert not missing.exists()
     assert outbox.count() == 1
     as_json = run("push-outbox", "--json")
@@ -441,6 +446,6 @@ def test_bad_s3_settings_are_usage_errors(
         monkeypatch.setenv(name, value)
     result = run(*args)
     assert result.exit_code == 2, result.output
-    flat = " ".join(result.output.replace("\u2502", " ").split())
-    assert "not valid" in flat or "is not an http" in flat
+    words = flat(result.output)
+    assert "not valid" in words or "is not an http" in words
     assert "Traceback" not in result.output
