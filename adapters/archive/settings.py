@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.signing.settings import SigningSettings
+
 EncryptionMode = Literal["AES256", "aws:kms", "aws:kms:dsse", "none"]
 
 
@@ -124,6 +126,7 @@ class ArchiveSettings(BaseSettings):
     endpoint_url: str | None = None
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
     s3: S3ClientSettings = Field(default_factory=S3ClientSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
 
     @field_validator("prefix")
     @classmethod
