@@ -12,6 +12,7 @@ from ledger_domain.errors import (
     InvalidFillError,
     LedgerClosedError,
     LedgerError,
+    RunConflictError,
 )
 from ledger_domain.fill import Fill, FillToRecord, Quote, Side, StrategyWeights
 from ledger_domain.frozen import FrozenDict, FrozenList
@@ -19,6 +20,7 @@ from ledger_domain.inputs import OrderResult, QuoteModel, RebalancePlan, Rebalan
 from ledger_domain.models import TradeLedger, TradeLedgerEntry
 from ledger_domain.order_input import WEIGHT_TOLERANCE
 from ledger_domain.records import from_record, to_record
+from ledger_domain.run_plan import PlacedOrder, PlanAttribution
 from ledger_domain.service import TradeLedgerService, replay_ledger
 
 __all__ = [
@@ -35,10 +37,13 @@ __all__ = [
     "LedgerClosedError",
     "LedgerError",
     "OrderResult",
+    "PlacedOrder",
+    "PlanAttribution",
     "Quote",
     "QuoteModel",
     "RebalancePlan",
     "RebalancePlanItem",
+    "RunConflictError",
     "Side",
     "StrategyWeights",
     "TradeLedger",

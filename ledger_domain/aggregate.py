@@ -15,7 +15,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, OriginatorIDError, OriginatorVersionError
 
-from ledger_domain.errors import ExecutionConflictError, InvalidEventStreamError, LedgerClosedError
+from ledger_domain.errors import (
+    ExecutionConflictError,
+    InvalidEventStreamError,
+    LedgerClosedError,
+    RunConflictError,
+)
 from ledger_domain.fill import Fill, FillToRecord, Side, StrategyWeights
 from ledger_domain.frozen import FrozenList
 from ledger_domain.models import (
@@ -26,6 +31,7 @@ from ledger_domain.models import (
     trusted,
 )
 from ledger_domain.money import ZERO, average_price, exact_sum, exact_value
+from ledger_domain.run_plan import AttributionBySymbol, PlacedOrder, PlanAttribution, SetAside
 
 _BUY = Side.BUY  # a module constant: looking up an enum member costs ~60 ns a fill
 
@@ -125,6 +131,36 @@ class Ledger(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate._apply_fill(self)
 
+    class PlanAttached(Aggregate.Event):
+        """The plan the run trades: its id, the run's correlation id, and the strategy
+        attribution of each symbol (validated; what failed validation is in ``set_aside``,
+        field -> reason). Recovery attributes the fills it finds with it."""
+
+        class_version = 1
+        plan_id: str
+        correlation_id: str
+        strategy_attribution: AttributionBySymbol
+        set_aside: SetAside
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._apply_plan(self)
+
+    class OrderPlaced(Aggregate.Event):
+        """An order the run placed, stored before the broker was asked: its client order
+        id is how recovery finds the order's executions at the broker after a crash."""
+
+        class_version = 1
+        client_order_id: str
+        symbol: str
+        side: Side
+        quantity: Decimal | None
+        notional: Decimal | None
+        order_type: str
+        placed_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.placed_orders[self.client_order_id] = _placed(self)
+
     class Closed(Aggregate.Event):
         """The run ended; the history is final."""
 
@@ -142,6 +178,8 @@ class Ledger(Aggregate):
         self.executions: dict[str, Ledger.FillRecorded] = {}
         self.buy_value = ZERO
         self.sell_value = ZERO
+        self.plan: PlanAttribution | None = None
+        self.placed_orders: dict[str, PlacedOrder] = {}
 
     @property
     def ledger_id(self) -> str:
@@ -200,6 +238,48 @@ class Ledger(Aggregate):
                 f"order {fill.order_id} cannot mix a whole-order fill with per-execution fills",
             )
 
+    def attach_plan(self, plan: PlanAttribution) -> bool:
+        """Record the run's plan; ``False`` if this very plan is already attached."""
+        if self.is_closed:
+            raise LedgerClosedError(self.ledger_id)
+        if self.plan is not None:
+            if self.plan == plan:
+                return False
+            raise RunConflictError(
+                f"plan {plan.plan_id!r}", f"the run already trades plan {self.plan.plan_id!r}"
+            )
+        self.trigger_event(
+            self.PlanAttached,
+            plan_id=plan.plan_id,
+            correlation_id=plan.correlation_id,
+            strategy_attribution=plan.strategy_attribution,
+            set_aside=plan.set_aside,
+        )
+        return True
+
+    def place_order(self, order: PlacedOrder) -> bool:
+        """Record an order about to be placed; ``False`` if this order is already recorded
+        (the same client order id, symbol, side, size and type: placing it again)."""
+        if self.is_closed:
+            raise LedgerClosedError(self.ledger_id)
+        seen = self.placed_orders.get(order.client_order_id)
+        if seen is not None:
+            if seen[:-1] == order[:-1]:  # all but placed_at
+                return False
+            raise RunConflictError(
+                f"client order {order.client_order_id!r}",
+                f"already placed as {seen.side} {seen.quantity or seen.notional} {seen.symbol}",
+            )
+        self.trigger_event(self.OrderPlaced, **order._asdict())
+        return True
+
+    def _apply_plan(self, event: Ledger.PlanAttached) -> None:
+        self.plan = PlanAttribution(
+            event.plan_id, event.correlation_id, event.strategy_attribution, event.set_aside
+        )
+        if self.correlation_id is None:
+            self.correlation_id = event.correlation_id
+
     def close(self, closed_at: datetime) -> bool:
         """Close the run; ``False`` if it was already closed (closing is idempotent)."""
         if self.is_closed:
@@ -249,6 +329,18 @@ class Ledger(Aggregate):
 _SAME_FILL = ("order_id", "symbol", "side", "quantity", "price")
 
 
+def _placed(event: Ledger.OrderPlaced) -> PlacedOrder:
+    return PlacedOrder(
+        event.client_order_id,
+        event.symbol,
+        event.side,
+        event.quantity,
+        event.notional,
+        event.order_type,
+        event.placed_at,
+    )
+
+
 def _difference(seen: Ledger.FillRecorded, fill: Fill) -> str:
     """What differs between a recorded execution and a new one under the same id."""
     changed = [
@@ -286,6 +378,12 @@ def replay(events: Iterable[Any]) -> Ledger:
                 ledger._check_order_consistency(event)
             except ExecutionConflictError as conflict:
                 raise InvalidEventStreamError(f"event {position}: {conflict}") from None
+        elif type(event) is Ledger.PlanAttached and ledger.plan is not None:
+            raise InvalidEventStreamError(f"event {position} attaches a second plan")
+        elif type(event) is Ledger.OrderPlaced and event.client_order_id in ledger.placed_orders:
+            raise InvalidEventStreamError(
+                f"event {position} places client order {event.client_order_id!r} again"
+            )
         try:
             # eventsourcing's mutate checks the ledger id and the next version number.
             ledger = event.mutate(ledger)

@@ -25,6 +25,15 @@ class ExecutionConflictError(LedgerError):
         super().__init__(f"execution {execution_id!r} conflicts with the recorded fill: {reason}")
 
 
+class RunConflictError(LedgerError):
+    """The run already holds different data under this key (its plan, a client order id)."""
+
+    def __init__(self, subject: str, reason: str) -> None:
+        self.subject = subject
+        self.reason = reason
+        super().__init__(f"{subject} conflicts with the run's record: {reason}")
+
+
 class LedgerClosedError(LedgerError):
     """The run's ledger is closed; its history is final."""
 

@@ -75,8 +75,14 @@ def _converter_for(hint: Any) -> Converter | None:
         return to_decimal
     if hint is datetime:
         return to_datetime
-    if origin in (dict, FrozenDict) and get_args(hint)[1:] == (Decimal,):
-        return to_decimal_map
+    if origin in (dict, FrozenDict):
+        value_hint = get_args(hint)[1]
+        if value_hint is Decimal:
+            return to_decimal_map
+        if value_hint is str:
+            return to_text_map
+        if get_origin(value_hint) in (dict, FrozenDict) and get_args(value_hint)[1:] == (Decimal,):
+            return to_attribution
     if isinstance(hint, type) and issubclass(hint, Enum):
         # A table lookup (an unknown value is a KeyError): calling the enum class costs
         # more than the rest of typing a record.
@@ -125,6 +131,23 @@ def _decimal_map(items: tuple[tuple[Any, Any], ...]) -> FrozenDict[str, Decimal]
     """
     weights = FrozenDict({_key(key): to_decimal(item) for key, item in items})
     return checked_weights(weights, "record") if weights else weights
+
+
+def to_text_map(value: Any) -> FrozenDict[str, str]:
+    """A read-only map of text to text (what a run set aside, and why)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object of strings, got {type(value).__name__}")
+    for key, item in value.items():
+        if type(item) is not str:
+            raise TypeError(f"{key!r} maps to {type(item).__name__}, not a string")
+    return FrozenDict({_key(key): item for key, item in value.items()})
+
+
+def to_attribution(value: Any) -> FrozenDict[str, FrozenDict[str, Decimal]]:
+    """A plan's attribution: symbol -> strategy weights, each checked as when recorded."""
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object of attributions, got {type(value).__name__}")
+    return FrozenDict({_key(key): to_decimal_map(item) for key, item in value.items()})
 
 
 def _key(key: Any) -> str:

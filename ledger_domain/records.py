@@ -31,6 +31,8 @@ from ledger_domain.event_codec import (
 EVENT_TYPES: dict[str, type[Ledger.Event]] = {
     "Opened": Ledger.Opened,
     "FillRecorded": Ledger.FillRecorded,
+    "PlanAttached": Ledger.PlanAttached,
+    "OrderPlaced": Ledger.OrderPlaced,
     "Closed": Ledger.Closed,
 }
 _TYPE_NAMES: dict[type, str] = {cls: name for name, cls in EVENT_TYPES.items()}
@@ -118,8 +120,13 @@ def from_record(record: Mapping[str, Any]) -> Ledger.Event:
         elif cls is Ledger.Opened:
             kwargs["originator_topic"] = _LEDGER_TOPIC
             _check_opened(kwargs)
-        elif kwargs["closed_at"] is None:
-            raise ValueError("closed_at is missing")
+        elif cls is Ledger.Closed:
+            if kwargs["closed_at"] is None:
+                raise ValueError("closed_at is missing")
+        elif cls is Ledger.PlanAttached:
+            _check_plan(kwargs)
+        else:
+            _check_order_placed(kwargs)
         # Built as eventsourcing's mapper builds stored events: no dataclass __init__,
         # which costs more than the decoding when an auditor verifies archives in bulk.
         event: Ledger.Event = object.__new__(cls)
@@ -188,6 +195,36 @@ def _check_fill(state: dict[str, Any], *, written_now: bool = True) -> None:
 
 _ID_FIELDS = ("order_id", "execution_id", "correlation_id", "symbol")
 _ORDER_TYPES_SEEN: set[str] = set()
+
+
+def _check_plan(state: dict[str, Any]) -> None:
+    """A plan as ``attach_plan`` records it: ids, upper-case symbols, texts set aside."""
+    for name in ("plan_id", "correlation_id"):
+        values.identifier(state[name], name)
+    attribution = state["strategy_attribution"]
+    if attribution is None or state["set_aside"] is None:
+        raise ValueError("strategy_attribution and set_aside are required")
+    for symbol, weights in attribution.items():
+        if values.symbol(symbol, "strategy_attribution") != symbol or not weights:
+            raise ValueError(f"attribution of {symbol!r} is not as the ledger records it")
+
+
+def _check_order_placed(state: dict[str, Any]) -> None:
+    """An order as ``order_placed`` records it: exactly one positive size, valid names."""
+    values.identifier(state["client_order_id"], "client_order_id")
+    symbol = state["symbol"]
+    if values.symbol(symbol) != symbol:
+        raise ValueError(f"symbol {symbol!r} is not as the ledger records symbols")
+    if values.order_type(state["order_type"]) != state["order_type"]:
+        raise ValueError(f"order type {state['order_type']!r} is not as the ledger records it")
+    sizes = [state[name] for name in ("quantity", "notional") if state[name] is not None]
+    if len(sizes) != 1:
+        raise ValueError("an order has exactly one of quantity or notional")
+    if sizes[0] <= 0 or not values.has_allowed_magnitude(sizes[0]):
+        raise ValueError(f"order size {sizes[0]} is not one the ledger records")
+    for name in ("side", "placed_at"):
+        if state[name] is None:
+            raise ValueError(f"{name} is missing")
 
 
 def _check_opened(state: dict[str, Any]) -> None:

@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ledger_domain import order_input
+from ledger_domain import order_input, plan_input
 from ledger_domain.aggregate import Ledger, ledger_uuid, replay
 from ledger_domain.application import LedgerApplication
 from ledger_domain.errors import InvalidFillError
 from ledger_domain.fill import Fill, FillToRecord
 from ledger_domain.models import TradeLedger, TradeLedgerEntry
+from ledger_domain.run_plan import PlacedOrder, PlanAttribution
 from ledger_domain.values import identifier, utc_time
 
 logger = logging.getLogger(__name__)
@@ -184,6 +185,72 @@ class TradeLedgerService:
         return self._record(
             order_input.fill_to_record(checked, correlation_id, rebalance_plan, quote_at_fill)
         )
+
+    # -- what recovery needs: the plan and every order placed -------------------------
+
+    def attach_plan(self, rebalance_plan: Any) -> PlanAttribution:
+        """Record the plan this run trades (``PlanAttached``): its ``plan_id``, its
+        ``correlation_id`` and its strategy attribution, validated per symbol.
+
+        A symbol whose weights fail the ledger's rules (not summing to 1, say) is set
+        aside with the reason, never refused; an invalid plan or correlation id raises
+        ``InvalidFillError``. Attaching the same plan again is a no-op; a different plan
+        raises ``RunConflictError``. Durable when it returns.
+        """
+        plan = plan_input.plan_attribution(rebalance_plan)
+        with self._lock:
+            if self._ledger.attach_plan(plan):
+                self._notify(self._store())
+            attached = self._ledger.plan
+        assert attached is not None
+        return attached
+
+    def order_placed(
+        self,
+        client_order_id: str,
+        symbol: str,
+        side: Any,
+        *,
+        quantity: Any | None = None,
+        notional: Any | None = None,
+        order_type: str | None = None,
+        placed_at: datetime | None = None,
+    ) -> PlacedOrder:
+        """Record an order *before* it is sent to the broker (``OrderPlaced``), so that a
+        run that dies meanwhile still knows which client order ids to ask the broker about.
+
+        Exactly one of ``quantity`` (shares) and ``notional`` (dollars). The same order
+        again is a no-op (returns the first record); another order under the same client
+        order id raises ``RunConflictError``. Durable when it returns.
+        """
+        order = plan_input.placed_order(
+            client_order_id,
+            symbol,
+            side,
+            quantity=quantity,
+            notional=notional,
+            order_type=order_type,
+            placed_at=placed_at,
+        )
+        with self._lock:
+            if self._ledger.place_order(order):
+                self._notify(self._store())
+            return self._ledger.placed_orders[order.client_order_id]
+
+    @property
+    def plan_id(self) -> str | None:
+        """The attached plan's id (``None`` before ``attach_plan``)."""
+        plan = self._ledger.plan
+        return None if plan is None else plan.plan_id
+
+    def plan_attribution(self) -> PlanAttribution | None:
+        """The attached plan (id, correlation id, attribution, what was set aside)."""
+        return self._ledger.plan
+
+    def placed_orders(self) -> list[PlacedOrder]:
+        """Every order the run recorded as placed, in the order they were placed."""
+        with self._lock:
+            return list(self._ledger.placed_orders.values())
 
     def close(self, closed_at: datetime | None = None) -> TradeLedger:
         """Close the run (idempotent) and return its final ledger."""

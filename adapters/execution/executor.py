@@ -10,10 +10,13 @@ How a run goes:
 
 1. A new run ledger (``TradeLedgerService``) is opened for the plan and becomes
    ``executor.trade_ledger``.
+   The plan is attached to it (``attach_plan``: plan id, correlation id, attribution).
 2. SELL items are placed first (concurrently), and only once every sell has finished are
    the BUY items placed. HOLD items and zero amounts are skipped. Each order is a market
    order for ``abs(item.trade_amount)`` dollars (``notional``), with a client order id
-   derived from the plan id, the symbol and the side.
+   derived from the plan id, the symbol and the side. Each order is recorded in the
+   ledger (``order_placed``) before the broker is asked; an order the ledger cannot
+   record is not placed, since recovery could never find it.
 3. Every fill the broker reports is recorded as it arrives, with the plan's strategy
    attribution and the quote taken at that moment (``get_quote`` right after the fill).
    Recording happens on a worker thread, fed by a queue: trading never waits for the ledger.
@@ -172,11 +175,12 @@ class Executor:
             started_at=datetime.now(UTC),
         )
         recorder = FillRecorder(ledger, plan, result.correlation_id, result.ledger_errors)
+        await self._attach_plan(ledger, plan, result)
         items = tradable_items(plan)
         for side in SIDES_IN_ORDER:
             requests = order_requests(plan, items, side)
             reports = await asyncio.gather(
-                *(self._execute_order(request, recorder, result) for request in requests)
+                *(self._execute_order(request, recorder, result, ledger) for request in requests)
             )
             result.orders.extend(reports)
         if await recorder.finish(self.ledger_timeout):
@@ -189,12 +193,54 @@ class Executor:
         self._log(result)
         return result
 
+    async def _attach_plan(
+        self, ledger: TradeLedgerService, plan: Any, result: ExecutionResult
+    ) -> None:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(ledger.attach_plan, plan), self.ledger_timeout)
+        except Exception as error:
+            message = f"plan not recorded: {error!r}"
+            logger.error("ledger %s: %s", ledger.ledger_id, message)
+            result.ledger_errors.append(message)
+
+    async def _remember_order(
+        self, ledger: TradeLedgerService, request: OrderRequest, result: ExecutionResult
+    ) -> str | None:
+        """Record the order before placing it; why not, if the ledger could not."""
+        try:
+            await asyncio.wait_for(
+                asyncio.to_thread(
+                    ledger.order_placed,
+                    request.client_order_id or "",
+                    request.symbol,
+                    request.side,
+                    quantity=request.quantity,
+                    notional=request.notional,
+                    order_type=request.order_type,
+                ),
+                self.ledger_timeout,
+            )
+        except Exception as error:
+            message = f"order {request.client_order_id} not recorded: {error!r}"
+            logger.error("ledger %s: %s", ledger.ledger_id, message)
+            result.ledger_errors.append(message)
+            return f"not placed: the ledger could not record it ({error!r})"
+        return None
+
     async def _execute_order(
-        self, request: OrderRequest, recorder: FillRecorder, result: ExecutionResult
+        self,
+        request: OrderRequest,
+        recorder: FillRecorder,
+        result: ExecutionResult,
+        ledger: TradeLedgerService,
     ) -> OrderReport:
         symbol, side = request.symbol, request.side
         amount = request.notional or Decimal(0)
         report = OrderReport(symbol, side, request.client_order_id or "", amount)
+        refusal = await self._remember_order(ledger, request, result)
+        if refusal is not None:
+            report.status, report.reason = "error", refusal
+            return report
         try:
             ticket = await asyncio.wait_for(self.broker.submit_order(request), self.submit_timeout)
         except Exception as error:
