@@ -18,6 +18,7 @@ from adapters.archive.base import (
     KeyExistsError,
     RunPage,
     RunRead,
+    StoreRefusedError,
     StoreUnavailableError,
 )
 from adapters.archive.document import (
@@ -35,7 +36,7 @@ from adapters.archive.document import (
 from adapters.archive.files import UnsafeKeyError
 from adapters.archive.keys import RunRef, run_key, safe_id
 from adapters.archive.local import LocalDirectoryArchive
-from adapters.archive.outbox import Outbox
+from adapters.archive.outbox import Outbox, OutboxEntry
 from adapters.archive.port import RunArchive, WriteOutcome, WriteStatus
 from adapters.archive.s3 import S3Archive, parse_s3_url
 from adapters.archive.settings import ArchiveSettings, EncryptionSettings, S3ClientSettings
@@ -103,6 +104,7 @@ __all__ = [
     "LocalDirectoryArchive",
     "OpenLedgerError",
     "Outbox",
+    "OutboxEntry",
     "RunArchive",
     "RunPage",
     "RunRead",
@@ -110,6 +112,7 @@ __all__ = [
     "RunVerification",
     "S3Archive",
     "S3ClientSettings",
+    "StoreRefusedError",
     "StoreUnavailableError",
     "UnsafeKeyError",
     "WriteOutcome",

@@ -25,6 +25,7 @@ from adapters.archive.document import (
     encode_run,
 )
 from adapters.archive.files import UnreadableFileError, read_regular_file
+from adapters.archive.inflight import InFlight
 from adapters.archive.keys import RunRef, parse_key, run_key
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
@@ -44,6 +45,17 @@ class KeyExistsError(ArchiveError):
 
 class StoreUnavailableError(ArchiveError):
     """The store could not be reached or refused the request (worth retrying later)."""
+
+
+class StoreRefusedError(StoreUnavailableError):
+    """The store refused this one document for good (access denied to its key, too large,
+    ...): retrying will not help, but other documents may still go."""
+
+
+REFUSALS_BEFORE_STOP = 3
+"""A push stops after this many refusals in a row with nothing accepted in between: the
+store is then more likely refusing everything (credentials, bucket policy) than one
+poisoned document."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,7 @@ class Archive(ABC):
         self.prefix = normalise_prefix(prefix)  # ValueError for "../x", "a//b", ...
         self.enabled = enabled
         self.outbox = outbox
+        self._in_flight = InFlight()
 
     # -- storage primitives (adapters) -------------------------------------------------
 
@@ -134,6 +147,36 @@ class Archive(ABC):
 
     def store(self, key: str, body: bytes) -> WriteOutcome:
         """Write ``body`` at ``key`` once; outbox it if the store is unreachable. Never raises."""
+        with self._in_flight.sending(key, body):
+            outcome = self._store(key, body)
+            self._in_flight.finished(key, outcome)
+        return outcome
+
+    def settle(self, key: str, waited: float) -> WriteOutcome:
+        """What became of ``key``'s document for a caller that stopped waiting for ``write``.
+
+        Its outcome if it was stored (a write may still be pushing older documents);
+        ``in_progress`` if it is still being sent, with a copy put in the outbox so the
+        document lands there even if this process ends first; ``in_progress`` without a
+        copy if the write had not reached the store yet. Never raises.
+        """
+        done = self._in_flight.outcome(key)
+        if done is not None:
+            return done
+        body = self._in_flight.body(key)
+        if body is None:
+            message = f"still being prepared after {waited:g}s; it is written in the background"
+            return WriteOutcome("in_progress", key, self._url_or_location(key), error=message)
+        where, note = self._url_or_location(key), "no outbox copy (no outbox)"
+        if self.outbox is not None:
+            try:
+                where, note = str(self.outbox.put(key, body)), "a copy waits in the outbox"
+            except Exception as error:  # FileExistsError, OSError: the send goes on anyway
+                note = f"no outbox copy ({error})"
+        message = f"still being written after {waited:g}s; it completes in the background ({note})"
+        return WriteOutcome("in_progress", key, where, error=message)
+
+    def _store(self, key: str, body: bytes) -> WriteOutcome:
         try:
             outcome = self._send(key, body)
         except StoreUnavailableError as error:
@@ -142,7 +185,7 @@ class Archive(ABC):
             log.exception("unexpected error writing %s", key)
             return self._to_outbox(key, body, repr(error))
         if outcome.status == "conflict":
-            outcome, _ = self._keep_conflict(outcome, body)
+            outcome, _ = self._keep_conflict(outcome, body, with_archived=True)
         return outcome
 
     def _send(self, key: str, body: bytes) -> WriteOutcome:
@@ -161,12 +204,21 @@ class Archive(ABC):
             return WriteOutcome("conflict", key, self.url(key), error=message)
         return WriteOutcome("written", key, self.url(key))
 
-    def _keep_conflict(self, outcome: WriteOutcome, body: bytes) -> tuple[WriteOutcome, bool]:
-        """Keep a refused document in the outbox's ``conflicts``; (outcome, kept?)."""
+    def _keep_conflict(
+        self, outcome: WriteOutcome, body: bytes, *, with_archived: bool = False
+    ) -> tuple[WriteOutcome, bool]:
+        """Keep a refused document in the outbox's ``conflicts`` (and, ``with_archived``,
+        the archived document it met, for a person to compare); (outcome, kept?)."""
         if self.outbox is None:
             return outcome, False
+        archived: bytes | None = None
+        if with_archived:
+            try:
+                archived = self._get(outcome.key)
+            except Exception:  # gone, unreadable, unreachable: the refused copy is kept anyway
+                archived = None
         try:
-            kept = self.outbox.keep_conflict(outcome.key, body)
+            kept = self.outbox.keep_conflict(outcome.key, body, archived)
         except Exception as error:  # OSError, an unsafe key, ...: never raised into a run
             return replace(outcome, error=f"{outcome.error}; not kept: {error}"), False
         return replace(outcome, location=str(kept), error=f"{outcome.error}; kept at {kept}"), True
@@ -202,17 +254,25 @@ class Archive(ABC):
     # -- the outbox ---------------------------------------------------------------------
 
     def push_outbox(self) -> list[WriteOutcome]:
-        """Send every waiting document; idempotent (nothing lost, nothing duplicated).
+        """Send every waiting document, each on its own; idempotent (nothing lost, nothing
+        duplicated).
 
         A document stored (or found identical) leaves the outbox; one whose key holds a
-        different document moves to ``conflicts``; one the store still refuses stays, and
-        the push stops there (the store is down: no point hammering it). An entry that is
-        not a run document of this archive (see ``_refusal``) is never sent: it stays in
-        ``pending/`` and is reported ``failed``, and the push goes on with the others.
+        different document moves to ``conflicts`` (with the archived one beside it). One
+        the store refuses for good (``StoreRefusedError``) does not stop the others: once
+        the store has taken another document in the same push it is moved to
+        ``quarantine`` (status ``quarantined``, with the reason); if nothing was taken it
+        stays pending (``outboxed``), since the store may be refusing everything, and the
+        push stops after ``REFUSALS_BEFORE_STOP`` refusals in a row. A store that cannot be
+        reached stops the push (no point hammering it). An entry that is not a run
+        document of this archive (see ``_refusal``) is never sent: it stays in
+        ``pending/`` and is reported ``failed``.
         """
         if self.outbox is None:
             return []
         outcomes: list[WriteOutcome] = []
+        refused: list[tuple[int, str, Path, str]] = []
+        accepted, in_a_row = False, 0
         for key, path in self.outbox.pending():
             try:
                 body = read_regular_file(path, self.max_document_bytes)
@@ -227,19 +287,38 @@ class Archive(ABC):
                 continue
             try:
                 outcome = self._send(key, body)
+            except StoreRefusedError as error:
+                refused.append((len(outcomes), key, path, str(error)))
+                outcomes.append(_still_waiting(key, path, f"refused by the store: {error}"))
+                in_a_row += 1
+                if in_a_row >= REFUSALS_BEFORE_STOP and not accepted:
+                    break
+                continue
             except Exception as error:  # still unreachable: keep it, stop pushing
-                outcomes.append(
-                    WriteOutcome("outboxed", key, str(path), error=f"store unavailable: {error}")
-                )
+                outcomes.append(_still_waiting(key, path, f"store unavailable: {error}"))
                 break
+            accepted, in_a_row = True, 0
             if outcome.status == "conflict":
-                outcome, kept = self._keep_conflict(outcome, body)
+                outcome, kept = self._keep_conflict(outcome, body, with_archived=True)
                 if not kept:
                     outcomes.append(outcome)
                     continue  # stays pending rather than lost
             self.outbox.remove(path)  # stored, found identical, or moved to conflicts
             outcomes.append(outcome)
+        if accepted:
+            for index, key, path, reason in refused:
+                outcomes[index] = self._quarantine(key, path, reason)
         return outcomes
+
+    def _quarantine(self, key: str, path: Path, reason: str) -> WriteOutcome:
+        """Move a document the store refused for good out of the way of the others."""
+        assert self.outbox is not None
+        try:
+            kept = self.outbox.quarantine(key, path, reason)
+        except Exception as error:  # OSError: it stays pending, reported as still waiting
+            return _still_waiting(key, path, f"refused by the store: {reason}; not moved: {error}")
+        log.error("archive refused %s for good; quarantined at %s: %s", key, kept, reason)
+        return WriteOutcome("quarantined", key, str(kept), error=f"refused by the store: {reason}")
 
     def _refusal(self, key: str, body: bytes) -> str | None:
         """Why an outbox entry must not be sent, or ``None`` if it may be.
@@ -356,6 +435,10 @@ class Archive(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location!r})"
+
+
+def _still_waiting(key: str, path: Path, reason: str) -> WriteOutcome:
+    return WriteOutcome("outboxed", key, str(path), error=reason)
 
 
 def _refused(key: str, path: Path, reason: str) -> WriteOutcome:

@@ -6,13 +6,19 @@ bucket, so ``aws s3 sync`` in either direction gives an interchangeable archive.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from adapters.archive.base import Archive, KeyExistsError, StoreUnavailableError
+from adapters.archive.base import (
+    Archive,
+    KeyExistsError,
+    StoreRefusedError,
+    StoreUnavailableError,
+)
 from adapters.archive.document import ArchiveReadError
 from adapters.archive.files import (
     UnreadableFileError,
@@ -75,6 +81,8 @@ class LocalDirectoryArchive(Archive):
         except FileExistsError as error:
             raise KeyExistsError(key) from error
         except OSError as error:
+            if error.errno in _REFUSED_FOR_GOOD:  # this key cannot be a file here
+                raise StoreRefusedError(f"{self.url(key)}: {error}") from error
             raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
 
     def _get(self, key: str) -> bytes:
@@ -129,6 +137,9 @@ class LocalDirectoryArchive(Archive):
             except OSError:  # removed since the scan
                 size = None
             yield replace(ref, size=size)
+
+
+_REFUSED_FOR_GOOD = frozenset({errno.ENAMETOOLONG, errno.EISDIR})
 
 
 def _not_an_archive(directory: Path) -> str | None:

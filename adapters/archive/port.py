@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-WriteStatus = Literal["written", "already_archived", "outboxed", "disabled", "conflict", "failed"]
+WriteStatus = Literal[
+    "written",
+    "already_archived",
+    "outboxed",
+    "disabled",
+    "conflict",
+    "failed",
+    "quarantined",
+    "in_progress",
+]
 """What ``write`` did:
 
 - ``written``: the document is now stored at ``key``.
@@ -16,6 +25,12 @@ WriteStatus = Literal["written", "already_archived", "outboxed", "disabled", "co
 - ``disabled``: archiving is switched off (``TRADE_LEDGER__ENABLED=false``); nothing written.
 - ``conflict``: a *different* document is stored at ``key``; it was not overwritten, and the
   new document was kept in the outbox's ``conflicts`` folder (``location``) for a person.
+- ``quarantined`` (from ``push_outbox``): the store refused this document for good while
+  taking others; it was moved to the outbox's ``quarantine`` folder (``location``) with
+  the reason, out of the others' way, for a person.
+- ``in_progress`` (from ``settle``, for a caller that stopped waiting): the document is
+  still being written; it completes in the background, and a copy waits in the outbox
+  (``location``) when it was already being sent.
 - ``failed``: nothing could be kept (an open ledger, a malformed event stream, or neither
   the store nor the outbox writable); ``error`` says why.
 """

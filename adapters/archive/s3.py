@@ -20,7 +20,12 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.archive.base import Archive, KeyExistsError, StoreUnavailableError
+from adapters.archive.base import (
+    Archive,
+    KeyExistsError,
+    StoreRefusedError,
+    StoreUnavailableError,
+)
 from adapters.archive.document import ArchiveReadError
 from adapters.archive.files import read_at_most, too_large
 from adapters.archive.keys import RunRef, parse_key, range_listing
@@ -34,6 +39,27 @@ _EXISTS = frozenset({"PreconditionFailed", "412"})
 _IN_FLIGHT = frozenset({"ConditionalRequestConflict", "409"})
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 CONFLICT_RETRIES = 3
+_WHOLE_STORE = frozenset(
+    {
+        "NoSuchBucket",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "RequestTimeTooSkewed",
+        "AccountProblem",
+        "AllAccessDisabled",
+        "PermanentRedirect",
+        "AuthorizationHeaderMalformed",
+        "RequestTimeout",
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequests",
+    }
+)
+"""Client errors that concern the whole store or the moment, not one document: retried."""
 
 
 class S3Archive(Archive):
@@ -120,6 +146,8 @@ class S3Archive(Archive):
                     continue
                 if code in _IN_FLIGHT:
                     raise KeyExistsError(key) from error
+                if _refuses_for_good(error):
+                    raise StoreRefusedError(f"{self.url(key)}: {error}") from error
                 raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
             except BotoCoreError as error:
                 raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
@@ -188,6 +216,20 @@ def _code(error: ClientError) -> str:
     code = str(response.get("Error", {}).get("Code", ""))
     status = str(response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
     return code if code else status
+
+
+def _refuses_for_good(error: ClientError) -> bool:
+    """A 4xx answer about this request (access denied to the key, too large, a bad
+    argument), not about the store as a whole or the moment (see ``_WHOLE_STORE``)."""
+    response: Any = error.response
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = str(response.get("Error", {}).get("Code", ""))
+    return (
+        isinstance(status, int)
+        and 400 <= status < 500
+        and status != 429
+        and (code not in _WHOLE_STORE)
+    )
 
 
 def parse_s3_url(location: str) -> tuple[str, str | None]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import typer
 
-from adapters.cli.commands import archive, demo, reconcile
+from adapters.cli.commands import archive, demo, outbox, reconcile
 
-COMMAND_GROUPS = (archive, reconcile, demo)
+COMMAND_GROUPS = (archive, reconcile, demo, outbox)
 """Each module's ``register(app)`` adds its commands: list/show/verify/push-outbox,
-reconcile, demo."""
+reconcile, demo, outbox (list)."""
 
 
 def root() -> None:

@@ -21,7 +21,10 @@ How a run goes:
    attribution and the quote taken at that moment (``get_quote`` right after the fill).
    Recording happens on a worker thread, fed by a queue: trading never waits for the ledger.
 4. When all orders are done the ledger is closed and its event stream written once to the
-   archive (on a worker thread).
+   archive (on a worker thread of its own). The run waits at most ``archive_timeout`` for
+   the write: a write still going then is reported ``in_progress`` (not a failure); it
+   completes in the background, and a copy of a document already being sent waits in the
+   outbox, so it lands there even if the process ends first.
 
 Failures are contained: a ledger error (an invalid fill, a store that refuses or hangs)
 or an archive failure is logged and reported in the :class:`ExecutionResult`; it never
@@ -42,13 +45,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from adapters.archive.port import RunArchive
+from adapters.archive.port import RunArchive, WriteOutcome
 from adapters.brokers.port import Broker, OrderRequest
 from adapters.execution.orders import SIDES_IN_ORDER, order_requests, tradable_items
 from adapters.execution.recorder import FillRecorder
@@ -303,15 +308,22 @@ class Executor:
         try:
             archive = self.archive()
             events = await asyncio.to_thread(ledger.events)
-            outcome = await asyncio.wait_for(
-                asyncio.to_thread(archive.write, events), self.archive_timeout
-            )
+            written = _in_background(archive.write, events, f"archive-{ledger.ledger_id}")
+            try:
+                outcome = await asyncio.wait_for(
+                    asyncio.shield(asyncio.wrap_future(written)), self.archive_timeout
+                )
+            except TimeoutError:
+                outcome = await asyncio.to_thread(_settled, archive, events, self.archive_timeout)
         except Exception as error:
             result.archive_error = f"archive write failed: {error!r}"
             logger.error("ledger %s: %s", ledger.ledger_id, result.archive_error)
             return
         result.archive = outcome
-        if outcome.error:
+        if outcome.status == "in_progress":
+            result.warnings.append(f"archive {outcome.key or '(key unknown)'}: {outcome.error}")
+            logger.warning("ledger %s archive in progress: %s", ledger.ledger_id, outcome.error)
+        elif outcome.error:
             result.archive_error = outcome.error
             logger.error(
                 "ledger %s archive %s: %s", ledger.ledger_id, outcome.status, outcome.error
@@ -329,3 +341,36 @@ class Executor:
             "closed" if result.ledger_closed else "NOT closed",
             result.archive.status if result.archive else result.archive_error,
         )
+
+
+def _in_background(function: Callable[[Any], WriteOutcome], arg: Any, name: str) -> Future[Any]:
+    """Run ``function(arg)`` on a daemon thread of its own: unlike ``asyncio.to_thread``,
+    a write that outlives the wait does not hold up the event loop's shutdown (and so
+    the end of ``asyncio.run``), and does not keep the process alive."""
+    future: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(function(arg))
+        except BaseException as error:
+            future.set_exception(error)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+def _settled(archive: RunArchive, events: Any, waited: float) -> WriteOutcome:
+    """What the archive says of a write the run stopped waiting for (``in_progress``)."""
+    message = f"still being written after {waited:g}s; it completes in the background"
+    key_for = getattr(archive, "key_for", None)
+    settle = getattr(archive, "settle", None)
+    try:
+        key = str(key_for(events)) if key_for is not None else ""
+        if settle is not None and key:
+            outcome = settle(key, waited)
+            if isinstance(outcome, WriteOutcome):
+                return outcome
+    except Exception as error:
+        message = f"{message} (its state is unknown: {error!r})"
+        key = ""
+    return WriteOutcome("in_progress", key, "", error=message)

@@ -294,7 +294,7 @@ class BrokenOutbox(Outbox):
     def put(self, key: str, body: bytes) -> Path:
         raise RuntimeError("outbox broke")
 
-    def keep_conflict(self, key: str, body: bytes) -> Path:
+    def keep_conflict(self, key: str, body: bytes, archived: bytes | None = None) -> Path:
         raise RuntimeError("conflicts broke")
 
 

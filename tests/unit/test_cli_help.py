@@ -37,6 +37,9 @@ OPTIONS = {
 }
 """Each command and the options it documents (the README and docs/ promise these)."""
 
+GROUPS = {"outbox": {"list": ["--outbox", "--json"]}}
+"""Each command group, listed after the commands, with its sub-commands' options."""
+
 
 def listed_commands(help_text: str) -> list[str]:
     """The command names in the ``Commands`` panel, in order (a row starts with its name)."""
@@ -47,7 +50,7 @@ def listed_commands(help_text: str) -> list[str]:
 def test_the_root_help_lists_every_command_in_order() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0, result.output
-    assert listed_commands(result.output) == list(OPTIONS)
+    assert listed_commands(result.output) == list(OPTIONS) + list(GROUPS)
 
 
 def test_a_hidden_command_would_be_missing_from_the_list() -> None:
@@ -62,6 +65,8 @@ def test_a_hidden_command_would_be_missing_from_the_list() -> None:
 def test_no_command_is_unknown_to_this_test() -> None:
     names = {command.name for command in app.registered_commands}
     assert names == set(OPTIONS)
+    groups = {g.typer_instance.info.name for g in app.registered_groups if g.typer_instance}
+    assert groups == set(GROUPS)
 
 
 @pytest.mark.parametrize("command", list(OPTIONS))
@@ -72,3 +77,14 @@ def test_command_help_renders_and_names_its_options(command: str) -> None:
     shown = set(re.findall(r"(--[a-z][a-z-]*)", result.output))
     assert shown >= set(OPTIONS[command]), f"missing {set(OPTIONS[command]) - shown}"
     assert shown - {"--help"} == set(OPTIONS[command]), "an undocumented option"
+
+
+@pytest.mark.parametrize(
+    ("group", "command"), [(g, c) for g, commands in GROUPS.items() for c in commands]
+)
+def test_group_command_help_renders_and_names_its_options(group: str, command: str) -> None:
+    result = CliRunner().invoke(app, [group, command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f"Usage: trade-ledger {group} {command} [OPTIONS]" in result.output
+    shown = set(re.findall(r"(--[a-z][a-z-]*)", result.output))
+    assert shown - {"--help"} == set(GROUPS[group][command])

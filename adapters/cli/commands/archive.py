@@ -351,7 +351,7 @@ def push_outbox(
         for outcome in outcomes:
             out.print(f"{outcome.status:17s} {outcome.key} {outcome.error or ''}".rstrip())
         out.print(f"{len(outcomes)} document(s) handled")
-    if any(o.status in ("outboxed", "conflict", "failed") for o in outcomes):
+    if any(o.status in ("outboxed", "conflict", "failed", "quarantined") for o in outcomes):
         raise typer.Exit(1)
 
 
