@@ -16,16 +16,9 @@ from rich.table import Table
 from adapters.archive import Outbox, OutboxEntry
 from adapters.cli.common import archive_settings, out, print_json
 
-outbox_app = typer.Typer(
-    name="outbox",
-    help="The local outbox: documents waiting, quarantined, or in conflict.",
-    no_args_is_help=True,
-)
-
 STATES = ("pending", "quarantined", "conflict")
 
 
-@outbox_app.command("list")
 def list_outbox(
     *,
     directory: Annotated[
@@ -82,5 +75,11 @@ def _entry_json(entry: OutboxEntry) -> dict[str, Any]:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``outbox`` group to ``app``."""
-    app.add_typer(outbox_app)
+    """Add the ``outbox`` group (``outbox list``) to ``app``."""
+    group = typer.Typer(
+        name="outbox",
+        help="The local outbox: documents waiting, quarantined, or in conflict.",
+        no_args_is_help=True,
+    )
+    group.command("list")(list_outbox)
+    app.add_typer(group)
