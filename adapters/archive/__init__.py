@@ -13,14 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.archive.base import (
-    Archive,
-    KeyExistsError,
-    RunPage,
-    RunRead,
-    StoreRefusedError,
-    StoreUnavailableError,
-)
+from adapters.archive.base import Archive, RunPage, RunRead
 from adapters.archive.document import (
     FORMAT_VERSION,
     GENESIS_HASH,
@@ -33,6 +26,7 @@ from adapters.archive.document import (
     decode_run,
     encode_run,
 )
+from adapters.archive.errors import KeyExistsError, StoreRefusedError, StoreUnavailableError
 from adapters.archive.files import UnsafeKeyError
 from adapters.archive.keys import RunRef, run_key, safe_id
 from adapters.archive.local import LocalDirectoryArchive

@@ -6,7 +6,9 @@ An adapter supplies four storage primitives (``_put_new``, ``_get``, ``_iter_ran
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 from adapters.archive.document import (
     FORMAT_VERSION,
@@ -24,11 +28,15 @@ from adapters.archive.document import (
     decode_run,
     encode_run,
 )
+from adapters.archive.errors import KeyExistsError, StoreRefusedError, StoreUnavailableError
 from adapters.archive.files import UnreadableFileError, read_regular_file
 from adapters.archive.inflight import InFlight
 from adapters.archive.keys import RunRef, parse_key, run_key
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
+from adapters.archive.runlog.pending import PendingAppends
+from adapters.archive.runlog.records import LogEntry, Signer
+from adapters.archive.runlog.store import RunLog
 from adapters.archive.settings import normalise_prefix
 from adapters.archive.verify import RunVerification, unreadable, verify_document
 from ledger_domain import Ledger, LedgerError
@@ -37,19 +45,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class KeyExistsError(ArchiveError):
-    """The write-once store already holds an object at this key."""
-
-
-class StoreUnavailableError(ArchiveError):
-    """The store could not be reached or refused the request (worth retrying later)."""
-
-
-class StoreRefusedError(StoreUnavailableError):
-    """The store refused this one document for good (access denied to its key, too large,
-    ...): retrying will not help, but other documents may still go."""
 
 
 REFUSALS_BEFORE_STOP = 3
@@ -81,11 +76,24 @@ class Archive(ABC):
     max_document_bytes: int = MAX_DOCUMENT_BYTES
     """Documents larger than this are neither read (``unreadable``) nor pushed."""
 
-    def __init__(self, *, prefix: str, enabled: bool = True, outbox: Outbox | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        prefix: str,
+        enabled: bool = True,
+        outbox: Outbox | None = None,
+        signer: Signer | None = None,
+    ) -> None:
         self.prefix = normalise_prefix(prefix)  # ValueError for "../x", "a//b", ...
         self.enabled = enabled
         self.outbox = outbox
         self._in_flight = InFlight()
+        self.run_log = RunLog(self, signer)
+        """The append-only log of archived runs (appended to only when there is a signer)."""
+        self.pending_appends = (
+            PendingAppends(outbox.directory / "log-pending") if outbox is not None else None
+        )
+        self._retry_lock = threading.Lock()
 
     # -- storage primitives (adapters) -------------------------------------------------
 
@@ -141,9 +149,57 @@ class Archive(ABC):
             log.exception("unexpected error archiving a ledger")
             return WriteOutcome("failed", "", self.location, error=f"not archived: {error!r}")
         outcome = replace(outcome, head_hash=encoded.head_hash)
-        if outcome.status == "written" and self.outbox is not None:
-            self._push_quietly()
+        if outcome.status == "written":
+            entry = LogEntry.of_document(key, encoded.body, encoded.head_hash, encoded.ledger_id)
+            outcome = self._append_to_log(outcome, entry)
+            if self.outbox is not None:
+                self._push_quietly()
         return outcome
+
+    # -- the run log --------------------------------------------------------------------
+
+    @property
+    def logging_runs(self) -> bool:
+        """True when written runs are appended to the run log (a signer is configured)."""
+        return self.run_log.signer is not None
+
+    def _append_to_log(self, outcome: WriteOutcome, entry: LogEntry) -> WriteOutcome:
+        """Append a stored run's leaf; on failure keep it pending. Never raises."""
+        if not self.logging_runs:
+            return outcome
+        try:
+            index = self.run_log.append(entry)
+        except Exception as error:  # the document is safe; its append waits
+            log.warning("run log append of %s failed, kept pending: %s", entry.key, error)
+            self._keep_pending(entry)
+            return outcome
+        return replace(outcome, log_index=index)
+
+    def _keep_pending(self, entry: LogEntry) -> None:
+        if self.pending_appends is None:
+            log.error("no outbox: the log append of %s is not kept (unlogged)", entry.key)
+            return
+        try:
+            self.pending_appends.add(entry)
+        except Exception:
+            log.exception("the log append of %s could not be kept pending", entry.key)
+
+    def retry_log_appends(self) -> int:
+        """Append the pending leaves, oldest first; how many still wait (stops at a failure)."""
+        pending = self.pending_appends
+        if pending is None or not self.logging_runs:
+            return 0 if pending is None else pending.count()
+        with self._retry_lock:
+            for path, entry in pending.entries():
+                if entry is None:
+                    continue  # not a leaf: left for a person
+                try:
+                    self.run_log.append(entry)
+                except Exception as error:
+                    log.warning("pending log append of %s failed again: %s", entry.key, error)
+                    break
+                pending.remove(path)
+        return pending.count()
 
     def store(self, key: str, body: bytes) -> WriteOutcome:
         """Write ``body`` at ``key`` once; outbox it if the store is unreachable. Never raises."""
@@ -304,10 +360,13 @@ class Archive(ABC):
                     outcomes.append(outcome)
                     continue  # stays pending rather than lost
             self.outbox.remove(path)  # stored, found identical, or moved to conflicts
+            if outcome.status == "written":
+                outcome = self._append_to_log(outcome, _pushed_entry(key, body))
             outcomes.append(outcome)
         if accepted:
             for index, key, path, reason in refused:
                 outcomes[index] = self._quarantine(key, path, reason)
+        self.retry_log_appends()
         return outcomes
 
     def _quarantine(self, key: str, path: Path, reason: str) -> WriteOutcome:
@@ -351,6 +410,8 @@ class Archive(ABC):
         try:
             if self.outbox is not None and self.outbox.count():
                 self.push_outbox()
+            elif self.pending_appends is not None and self.logging_runs:
+                self.retry_log_appends()
         except Exception:
             log.exception("pushing the archive outbox failed; documents stay in the outbox")
 
@@ -401,11 +462,15 @@ class Archive(ABC):
 
     def verify(self, key: str) -> RunVerification:
         """One run's verdict; never raises for a bad or missing document."""
+        return self.verify_with_digest(key)[0]
+
+    def verify_with_digest(self, key: str) -> tuple[RunVerification, str | None]:
+        """One run's verdict and the SHA-256 of the bytes judged (``None`` if unread)."""
         try:
             body = self.read_bytes(key)
         except ArchiveReadError as error:
-            return unreadable(key, error.reason)
-        return verify_document(key, body)
+            return unreadable(key, error.reason), None
+        return verify_document(key, body), hashlib.sha256(body).hexdigest()
 
     def read_runs(
         self, first: date, last: date | None = None, *, workers: int = 1
@@ -439,6 +504,18 @@ class Archive(ABC):
 
 def _still_waiting(key: str, path: Path, reason: str) -> WriteOutcome:
     return WriteOutcome("outboxed", key, str(path), error=reason)
+
+
+def _pushed_entry(key: str, body: bytes) -> LogEntry:
+    """The log entry of a document pushed from the outbox (it verified before the push)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        document = {}
+    head = document.get("head_hash") if isinstance(document, dict) else None
+    ledger = document.get("ledger_id") if isinstance(document, dict) else None
+    head_hash = head if isinstance(head, str) else None
+    return LogEntry.of_document(key, body, head_hash, ledger if isinstance(ledger, str) else "")
 
 
 def _refused(key: str, path: Path, reason: str) -> WriteOutcome:

@@ -13,13 +13,9 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from adapters.archive.base import (
-    Archive,
-    KeyExistsError,
-    StoreRefusedError,
-    StoreUnavailableError,
-)
+from adapters.archive.base import Archive
 from adapters.archive.document import ArchiveReadError
+from adapters.archive.errors import KeyExistsError, StoreRefusedError, StoreUnavailableError
 from adapters.archive.files import (
     UnreadableFileError,
     UnsafeKeyError,
@@ -30,6 +26,7 @@ from adapters.archive.files import (
 from adapters.archive.keys import RunRef, parse_key
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
+from adapters.archive.runlog.records import Signer
 
 
 class LocalDirectoryArchive(Archive):
@@ -42,8 +39,9 @@ class LocalDirectoryArchive(Archive):
         prefix: str = "trade-ledgers",
         enabled: bool = True,
         outbox: Outbox | None = None,
+        signer: Signer | None = None,
     ) -> None:
-        super().__init__(prefix=prefix, enabled=enabled, outbox=outbox)
+        super().__init__(prefix=prefix, enabled=enabled, outbox=outbox, signer=signer)
         self.directory = Path(directory)
 
     @property

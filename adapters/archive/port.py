@@ -47,6 +47,8 @@ class WriteOutcome:
     location: str
     error: str | None = None
     head_hash: str | None = None
+    log_index: int | None = None
+    """The run's leaf in the run log; ``None`` when not logged (no signer, or pending)."""
 
     @property
     def archived(self) -> bool:

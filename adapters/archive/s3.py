@@ -20,16 +20,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.archive.base import (
-    Archive,
-    KeyExistsError,
-    StoreRefusedError,
-    StoreUnavailableError,
-)
+from adapters.archive.base import Archive
 from adapters.archive.document import ArchiveReadError
+from adapters.archive.errors import KeyExistsError, StoreRefusedError, StoreUnavailableError
 from adapters.archive.files import read_at_most, too_large
 from adapters.archive.keys import RunRef, parse_key, range_listing
 from adapters.archive.outbox import Outbox
+from adapters.archive.runlog.records import Signer
 from adapters.archive.settings import EncryptionSettings, S3ClientSettings, check_bucket_name
 
 if TYPE_CHECKING:
@@ -76,8 +73,9 @@ class S3Archive(Archive):
         client_settings: S3ClientSettings | None = None,
         endpoint_url: str | None = None,
         client: S3Client | None = None,
+        signer: Signer | None = None,
     ) -> None:
-        super().__init__(prefix=prefix, enabled=enabled, outbox=outbox)
+        super().__init__(prefix=prefix, enabled=enabled, outbox=outbox, signer=signer)
         self.bucket = bucket
         self.encryption = encryption if encryption is not None else EncryptionSettings()
         self.client_settings = (

@@ -54,7 +54,8 @@ from ledger_domain.money import EXACT
 
 CLOSED_EVENT = "Closed"
 """The record type that ends every archived stream (only closed ledgers are archived)."""
-VerifyStatus = Literal["valid", "invalid", "unverifiable", "unreadable"]
+VerifyStatus = Literal["valid", "invalid", "unverifiable", "unreadable", "unlogged", "missing"]
+"""``unlogged``/``missing``: the run log's set check (``adapters.archive.runlog.audit``)."""
 MAX_DETAILS = 20
 
 

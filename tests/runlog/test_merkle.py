@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.runlog.merkle import (
+from adapters.archive.runlog.merkle import (
     EMPTY_ROOT,
     MerkleTree,
     ProofError,
