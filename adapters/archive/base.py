@@ -167,6 +167,8 @@ class Archive(ABC):
         """Append a stored run's leaf; on failure keep it pending. Never raises."""
         if not self.logging_runs:
             return outcome
+        if self.pending_appends is not None and self.pending_appends.count():
+            self.retry_log_appends()  # older runs first, so the log keeps their order
         try:
             index = self.run_log.append(entry)
         except Exception as error:  # the document is safe; its append waits

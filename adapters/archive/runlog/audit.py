@@ -85,7 +85,7 @@ def load_log(
 ) -> LogState:
     """Read the newest checkpoint and every leaf; problems are listed, never raised."""
     try:
-        checkpoint = log.latest()
+        checkpoint = log.latest(from_cache=False)
     except (ArchiveError, LogRecordError) as error:
         return LogState(None, [], None, [f"the newest checkpoint cannot be read: {error}"])
     if checkpoint is None:

@@ -81,13 +81,14 @@ class RunLog:
             raise LogRecordError(f"{self.checkpoint_key(size)} states size {checkpoint.size}")
         return checkpoint
 
-    def latest(self) -> Checkpoint | None:
+    def latest(self, *, from_cache: bool = True) -> Checkpoint | None:
         """The newest checkpoint, or ``None`` for an empty log.
 
-        Found by probing sizes (doubling, then halving: about ``2 log2(n)`` small reads from
-        nothing, one read past the last checkpoint this object saw).
+        Found by probing sizes (doubling, then halving): about ``2 log2(n)`` small reads
+        from nothing, one read past the last checkpoint this object wrote or read when
+        ``from_cache`` (appending); a verifier passes ``False`` to read everything afresh.
         """
-        known = self._known
+        known = self._known if from_cache else None
         low, low_checkpoint = (known.size, known) if known is not None else (0, None)
         step = 1
         while True:
