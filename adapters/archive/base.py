@@ -35,10 +35,11 @@ from adapters.archive.keys import RunRef, parse_key, run_key
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
 from adapters.archive.runlog.pending import PendingAppends
-from adapters.archive.runlog.records import LogEntry, Signer
+from adapters.archive.runlog.records import LogEntry
 from adapters.archive.runlog.store import RunLog
 from adapters.archive.settings import normalise_prefix
 from adapters.archive.verify import RunVerification, unreadable, verify_document
+from adapters.signing.port import Signer
 from ledger_domain import Ledger, LedgerError
 
 log = logging.getLogger(__name__)

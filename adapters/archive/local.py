@@ -26,7 +26,7 @@ from adapters.archive.files import (
 from adapters.archive.keys import RunRef, parse_key
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
-from adapters.archive.runlog.records import Signer
+from adapters.signing.port import Signer
 
 
 class LocalDirectoryArchive(Archive):

@@ -26,8 +26,8 @@ from adapters.archive.errors import KeyExistsError, StoreRefusedError, StoreUnav
 from adapters.archive.files import read_at_most, too_large
 from adapters.archive.keys import RunRef, parse_key, range_listing
 from adapters.archive.outbox import Outbox
-from adapters.archive.runlog.records import Signer
 from adapters.archive.settings import EncryptionSettings, S3ClientSettings, check_bucket_name
+from adapters.signing.port import Signer
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

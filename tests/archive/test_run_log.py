@@ -72,7 +72,7 @@ def test_each_write_appends_a_leaf_and_a_chained_signed_checkpoint(
         checkpoint = log.read_checkpoint(size)
         assert checkpoint.root == tree.root(size).hex()
         assert checkpoint.previous == (previous.digest if previous else None)
-        assert checkpoint.check_signature(check) == "valid"
+        assert checkpoint.check_signature(check).ok
         previous = checkpoint
     assert log.latest() == previous
     # The log's objects are not runs: listings and the day's verdicts ignore them.
@@ -148,7 +148,7 @@ def test_a_rewritten_checkpoint_is_detected(logged: Archive, signer: KeySigner) 
     write_runs(logged, 3)
     log = logged.run_log
     saved = log.read_checkpoint(2)
-    forger = KeySigner("test-key")  # same key id, another key: the signature fails
+    forger = KeySigner()  # another key, under the real key's id: the signature fails
     document = json.loads(log._get(log.checkpoint_key(3)))
     document["time"] = "2030-01-01T00:00:00.000000Z"
     rewritten = decode_checkpoint(json.dumps(document).encode())
@@ -191,7 +191,7 @@ def test_audit_proves_the_log_extends_a_saved_checkpoint(
     assert not report.ok
     assert report.runs[1]["status"] == "invalid"
     # An untrusted signer's log does not audit clean.
-    assert not audit(logged.run_log, saved, check=trusting(KeySigner("other"))).ok
+    assert not audit(logged.run_log, saved, check=trusting(KeySigner())).ok
 
 
 def test_a_failed_append_leaves_the_run_archived_and_pending(

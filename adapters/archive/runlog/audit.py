@@ -30,9 +30,10 @@ from adapters.archive.runlog.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from adapters.archive.runlog.records import Checkpoint, LogEntry, LogRecordError, SignatureCheck
+from adapters.archive.runlog.records import Checkpoint, LogEntry, LogRecordError
 from adapters.archive.runlog.store import RunLog
 from adapters.archive.verify import Failure, RunVerification, verify_document
+from adapters.signing.trusted import TrustedKeys
 
 if TYPE_CHECKING:
     from adapters.archive.base import Archive
@@ -79,7 +80,7 @@ class LogState:
 def load_log(
     log: RunLog,
     *,
-    check: SignatureCheck | None = None,
+    check: TrustedKeys | None = None,
     workers: int = 8,
     progress: Steps | None = None,
 ) -> LogState:
@@ -95,11 +96,11 @@ def load_log(
         return state
     state = LogState(checkpoint, [], None)
     if check is not None:
-        state.signature = checkpoint.check_signature(check)
-        if state.signature != "valid":
+        verdict = checkpoint.check_signature(check)
+        state.signature = verdict.status
+        if not verdict.ok:
             state.problems.append(
-                f"checkpoint {checkpoint.size} signature: {state.signature} (key "
-                f"{checkpoint.key_id!r})"
+                f"checkpoint {checkpoint.size} signature: {verdict.status}: {verdict.message}"
             )
     step = progress("reading the run log", checkpoint.size) if progress is not None else None
     state.entries = list(_read_entries(log, range(checkpoint.size), workers, step, state))
@@ -228,7 +229,7 @@ def verify_period(
     first: date,
     last: date,
     *,
-    check: SignatureCheck | None = None,
+    check: TrustedKeys | None = None,
     workers: int = 4,
     progress: Steps | None = None,
 ) -> tuple[list[RunVerification], LogState]:
@@ -277,7 +278,7 @@ def audit(
     log: RunLog,
     since: Checkpoint,
     *,
-    check: SignatureCheck | None = None,
+    check: TrustedKeys | None = None,
     judge: Judge = verify_document,
     workers: int = 8,
     progress: Steps | None = None,
@@ -287,9 +288,11 @@ def audit(
     report = AuditReport(since, state, list(state.problems))
     problems = report.problems
     if check is not None:
-        status = since.check_signature(check)
-        if status != "valid":
-            problems.append(f"the saved checkpoint's signature: {status}")
+        verdict = since.check_signature(check)
+        if not verdict.ok:
+            problems.append(
+                f"the saved checkpoint's signature: {verdict.status}: {verdict.message}"
+            )
     latest = state.checkpoint
     if latest is None:
         problems.append("the archive has no run log: it was removed")
@@ -337,7 +340,7 @@ def _check_chain(
     since: Checkpoint,
     latest: Checkpoint,
     *,
-    check: SignatureCheck | None,
+    check: TrustedKeys | None,
     problems: list[str],
 ) -> None:
     """Each checkpoint after the saved one states its prefix's root and the one before."""
@@ -354,9 +357,9 @@ def _check_chain(
         if previous is not None and current.previous != previous.digest:
             problems.append(f"checkpoint {size} does not follow checkpoint {size - 1}")
         if check is not None and size != latest.size:
-            status = current.check_signature(check)
-            if status != "valid":
-                problems.append(f"checkpoint {size} signature: {status}")
+            verdict = current.check_signature(check)
+            if not verdict.ok:
+                problems.append(f"checkpoint {size} signature: {verdict.status}")
         previous = current
 
 

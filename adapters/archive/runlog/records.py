@@ -19,11 +19,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from adapters.archive.runlog.merkle import leaf_hash, root_from_frontier
+from adapters.signing.port import Signer
+from adapters.signing.trusted import SignatureCheck, TrustedKeys
 
 LEAF_FORMAT = "trade-ledger-log-leaf/1"
 CHECKPOINT_FORMAT = "trade-ledger-checkpoint/1"
@@ -35,24 +37,6 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 class LogRecordError(ValueError):
     """A leaf or checkpoint that is not one (the message names the field)."""
-
-
-class Signer(Protocol):
-    """What signs checkpoints (``adapters.signing``'s signer port has this shape)."""
-
-    @property
-    def key_id(self) -> str: ...
-
-    @property
-    def algorithm(self) -> str: ...
-
-    def sign(self, message: bytes) -> bytes: ...
-
-
-class SignatureCheck(Protocol):
-    """Judges one signature: ``"valid"``, or why not (``untrusted_key``, ``bad_signature``)."""
-
-    def __call__(self, key_id: str, algorithm: str, message: bytes, signature: bytes) -> str: ...
 
 
 def canonical(value: dict[str, Any]) -> bytes:
@@ -142,12 +126,14 @@ class Checkpoint:
         """What the next checkpoint's ``previous`` holds."""
         return hashlib.sha256(self.encode()).hexdigest()
 
-    def check_signature(self, check: SignatureCheck) -> str:
+    def check_signature(self, trusted: TrustedKeys) -> SignatureCheck:
+        """The signature's verdict by ``trusted`` keys, as made at the checkpoint's time."""
         try:
             signature = base64.b64decode(self.signature, validate=True)
         except (binascii.Error, ValueError):
-            return "bad_signature"
-        return check(self.key_id, self.algorithm, self.statement(), signature)
+            return SignatureCheck("bad_signature", "the signature is not base64")
+        signed_at = datetime.fromisoformat(self.time)
+        return trusted.check(self.key_id, self.algorithm, self.statement(), signature, signed_at)
 
 
 def signed_checkpoint(

@@ -27,11 +27,11 @@ from adapters.archive.runlog.records import (
     Checkpoint,
     LogEntry,
     LogRecordError,
-    Signer,
     decode_checkpoint,
     decode_entry,
     signed_checkpoint,
 )
+from adapters.signing.port import Signer
 
 if TYPE_CHECKING:
     from adapters.archive.base import Archive
