@@ -6,6 +6,7 @@ eventsourcing's, chosen by configuration).
 
 from ledger_domain.aggregate import Ledger, replay
 from ledger_domain.application import LedgerApplication
+from ledger_domain.broker_fill import RecordedFill
 from ledger_domain.errors import (
     ExecutionConflictError,
     InvalidEventStreamError,
@@ -14,7 +15,7 @@ from ledger_domain.errors import (
     LedgerError,
     RunConflictError,
 )
-from ledger_domain.fill import Fill, FillToRecord, Quote, Side, StrategyWeights
+from ledger_domain.fill import Fill, FillToRecord, Quote, SetAside, Side, StrategyWeights
 from ledger_domain.frozen import FrozenDict, FrozenList
 from ledger_domain.inputs import OrderResult, QuoteModel, RebalancePlan, RebalancePlanItem
 from ledger_domain.models import TradeLedger, TradeLedgerEntry
@@ -43,7 +44,9 @@ __all__ = [
     "QuoteModel",
     "RebalancePlan",
     "RebalancePlanItem",
+    "RecordedFill",
     "RunConflictError",
+    "SetAside",
     "Side",
     "StrategyWeights",
     "TradeLedger",

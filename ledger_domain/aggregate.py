@@ -21,7 +21,7 @@ from ledger_domain.errors import (
     LedgerClosedError,
     RunConflictError,
 )
-from ledger_domain.fill import Fill, FillToRecord, Side, StrategyWeights
+from ledger_domain.fill import Fill, FillToRecord, SetAside, Side, StrategyWeights
 from ledger_domain.frozen import FrozenList
 from ledger_domain.models import (
     ENTRY_FIELDS,
@@ -31,7 +31,7 @@ from ledger_domain.models import (
     trusted,
 )
 from ledger_domain.money import ZERO, average_price, exact_sum, exact_value
-from ledger_domain.run_plan import AttributionBySymbol, PlacedOrder, PlanAttribution, SetAside
+from ledger_domain.run_plan import AttributionBySymbol, PlacedOrder, PlanAttribution
 
 _BUY = Side.BUY  # a module constant: looking up an enum member costs ~60 ns a fill
 
@@ -99,10 +99,12 @@ class Ledger(Aggregate):
         """One execution of one order, with the quote of that moment and its attribution.
 
         Version 2 speaks the ledger's vocabulary (``side``, ``filled_at``, ``quoted_at``);
-        version 1 called them ``direction``, ``fill_time`` and ``quote_time``.
+        version 1 called them ``direction``, ``fill_time`` and ``quote_time``. Version 3
+        adds ``set_aside``: auxiliary data (a crossed or stale quote, weights that do not
+        sum to 1) left out so the fill could be recorded, field -> why; empty before.
         """
 
-        class_version = 2
+        class_version = 3
         order_id: str
         execution_id: str
         symbol: str
@@ -116,6 +118,7 @@ class Ledger(Aggregate):
         order_type: str
         strategy_weights: StrategyWeights
         correlation_id: str
+        set_aside: SetAside
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -127,6 +130,13 @@ class Ledger(Aggregate):
             items = [(renamed.get(key, key), value) for key, value in state.items()]
             state.clear()
             state.update(items)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Nothing was set aside before version 3."""
+            if "set_aside" in state:
+                raise ValueError("a version 2 fill cannot carry set_aside")
+            state["set_aside"] = {}
 
         def apply(self, aggregate: Any) -> None:
             aggregate._apply_fill(self)
@@ -217,6 +227,7 @@ class Ledger(Aggregate):
             order_type=fill.order_type,
             strategy_weights=recordable.strategy_weights,
             correlation_id=recordable.correlation_id,
+            set_aside=recordable.set_aside,
         )
         return True
 

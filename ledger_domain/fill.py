@@ -36,6 +36,12 @@ StrategyWeights = FrozenDict[str, Decimal]
 
 NO_WEIGHTS: StrategyWeights = FrozenDict()
 
+SetAside = FrozenDict[str, str]
+"""What was set aside (a field path such as ``quote_at_fill`` or
+``strategy_attribution.AAPL``) -> why: auxiliary data that failed validation."""
+
+NOTHING_SET_ASIDE: SetAside = FrozenDict()
+
 
 class Fill(NamedTuple):
     """One execution of one order as the broker reports it.
@@ -76,9 +82,11 @@ NO_QUOTE = Quote(None, None, None)
 
 
 class FillToRecord(NamedTuple):
-    """A validated fill with what the ledger keeps beside it: quote, attribution, run."""
+    """A validated fill with what the ledger keeps beside it: quote, attribution, run, and
+    what was set aside from the auxiliary data (and why) so the fill could be recorded."""
 
     fill: Fill
     quote: Quote
     strategy_weights: StrategyWeights
     correlation_id: str
+    set_aside: SetAside = NOTHING_SET_ASIDE

@@ -116,7 +116,7 @@ def from_record(record: Mapping[str, Any]) -> Ledger.Event:
         kwargs["originator_version"] = sequence
         kwargs["timestamp"] = to_datetime(record["timestamp"])
         if cls is Ledger.FillRecorded:
-            _check_fill(kwargs, written_now=version == class_version)
+            _check_fill(kwargs, written_now=version >= _CURRENT_FILL_RULES)
         elif cls is Ledger.Opened:
             kwargs["originator_topic"] = _LEDGER_TOPIC
             _check_opened(kwargs)
@@ -188,11 +188,13 @@ def _check_fill(state: dict[str, Any], *, written_now: bool = True) -> None:
             raise ValueError(f"{name} {amount} is not an amount the ledger records")
     if bid is not None and ask is not None and bid > ask:
         raise ValueError(f"bid {bid} is above ask {ask}")
-    for name in ("side", "filled_at", "strategy_weights"):
+    for name in ("side", "filled_at", "strategy_weights", "set_aside"):
         if state[name] is None:
             raise ValueError(f"{name} is missing")
 
 
+_CURRENT_FILL_RULES = 2
+"""Fill records from this version on were written under today's text rules."""
 _ID_FIELDS = ("order_id", "execution_id", "correlation_id", "symbol")
 _ORDER_TYPES_SEEN: set[str] = set()
 

@@ -12,15 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from ledger_domain.fill import NO_WEIGHTS, Side, StrategyWeights
+from ledger_domain.fill import NO_WEIGHTS, SetAside, Side, StrategyWeights
 from ledger_domain.frozen import FrozenDict
 
 AttributionBySymbol = FrozenDict[str, StrategyWeights]
 """Symbol (upper case) -> its validated strategy weights."""
-SetAside = FrozenDict[str, str]
-"""What was set aside (a field path such as ``strategy_attribution.AAPL``) -> why."""
-
-NOTHING_SET_ASIDE: SetAside = FrozenDict()
 
 
 class PlanAttribution(NamedTuple):
@@ -39,6 +35,18 @@ class PlanAttribution(NamedTuple):
     def weights_for(self, symbol: str) -> StrategyWeights:
         """The validated weights of ``symbol`` (upper case); empty when it has none."""
         return self.strategy_attribution.get(symbol, NO_WEIGHTS)
+
+    def set_aside_for(self, symbol: str) -> dict[str, str]:
+        """What was set aside from the attribution of ``symbol``'s fills: its own weights,
+        or the plan's whole attribution (a metadata that is not a mapping, say)."""
+        return {
+            field: reason
+            for field, reason in self.set_aside.items()
+            if field in _PLAN_WIDE or field == f"strategy_attribution.{symbol}"
+        }
+
+
+_PLAN_WIDE = frozenset({"rebalance_plan.metadata", "strategy_attribution"})
 
 
 class PlacedOrder(NamedTuple):

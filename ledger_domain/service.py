@@ -12,15 +12,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from ledger_domain import order_input, plan_input
 from ledger_domain.aggregate import Ledger, ledger_uuid, replay
 from ledger_domain.application import LedgerApplication
+from ledger_domain.broker_fill import RecordedFill, broker_fill_to_record
 from ledger_domain.errors import InvalidFillError
+from ledger_domain.fill import NOTHING_SET_ASIDE as _NOTHING
 from ledger_domain.fill import Fill, FillToRecord
 from ledger_domain.models import TradeLedger, TradeLedgerEntry
 from ledger_domain.run_plan import PlacedOrder, PlanAttribution
@@ -186,6 +188,52 @@ class TradeLedgerService:
             order_input.fill_to_record(checked, correlation_id, rebalance_plan, quote_at_fill)
         )
 
+    def record_broker_fills(
+        self,
+        fills: Sequence[tuple[Any, Any | None]],
+        correlation_id: str,
+        *,
+        plan: PlanAttribution | None = None,
+        max_quote_age: timedelta | None = None,
+    ) -> list[RecordedFill]:
+        """Record a burst of broker fills, each ``(fill, quote_at_fill)``, in one transaction.
+
+        The executor's path, where a fill is a fact that is always recorded: a quote that
+        fails validation (crossed, unreadable, or more than ``max_quote_age`` from the
+        fill) and attribution the plan set aside are left out, and the fill's event says
+        what and why (``set_aside``). Attribution comes from ``plan``, else the attached
+        plan. Only a fill whose own values break the rules, or that conflicts with one
+        recorded, is refused (its ``RecordedFill.error``). A fill counts as recorded when
+        this returns: every event of the burst is then durable in the store (group
+        commit). Should the store refuse the burst, each fill is tried on its own, so one
+        bad fill never takes the others down.
+        """
+        attribution = plan if plan is not None else self._ledger.plan
+        outcomes: list[RecordedFill | None] = [None] * len(fills)
+        prepared: list[tuple[int, FillToRecord]] = []
+        for index, (fill, quote) in enumerate(fills):
+            try:
+                recordable = broker_fill_to_record(
+                    fill, quote, correlation_id, attribution, max_quote_age
+                )
+            except Exception as error:
+                outcomes[index] = RecordedFill(fill, None, _NOTHING, error)
+            else:
+                prepared.append((index, recordable))
+        with self._lock:
+            try:
+                refused = self._record_group(prepared)
+            except Exception:
+                logger.exception("ledger %s: a burst was refused; one by one", self.ledger_id)
+                refused = self._record_each(prepared)
+            for index, recordable in prepared:
+                refusal = refused.get(index)
+                entry = None if refusal else self._entries[recordable.fill.order_id]
+                outcomes[index] = RecordedFill(
+                    fills[index][0], entry, recordable.set_aside, refusal
+                )
+        return [outcome for outcome in outcomes if outcome is not None]
+
     # -- what recovery needs: the plan and every order placed -------------------------
 
     def attach_plan(self, rebalance_plan: Any) -> PlanAttribution:
@@ -290,6 +338,31 @@ class TradeLedgerService:
             entry = self._entries[order_id] = self._ledger.orders[order_id].entry()
             self._notify(pending)
             return entry
+
+    def _record_group(self, prepared: list[tuple[int, FillToRecord]]) -> dict[int, Exception]:
+        """Every fill's event, then one store call (one transaction) for all of them."""
+        refused: dict[int, Exception] = {}
+        for index, recordable in prepared:
+            try:
+                self._ledger.record_fill(recordable)
+            except Exception as error:
+                refused[index] = error
+        pending = self._store()
+        for index, recordable in prepared:
+            if index not in refused:
+                order_id = recordable.fill.order_id
+                self._entries[order_id] = self._ledger.orders[order_id].entry()
+        self._notify(pending)
+        return refused
+
+    def _record_each(self, prepared: list[tuple[int, FillToRecord]]) -> dict[int, Exception]:
+        refused: dict[int, Exception] = {}
+        for index, recordable in prepared:
+            try:
+                self._record(recordable)
+            except Exception as error:
+                refused[index] = error
+        return refused
 
     def _current_entries(self) -> list[TradeLedgerEntry]:
         return self.get_ledger().entries

@@ -21,3 +21,15 @@ def signing_config(
     for name in ("KEY_FILE", "KMS_KEY_ID", "TRUSTED_KEYS", "ENABLED"):
         monkeypatch.delenv(f"TRADE_LEDGER__SIGNING__{name}", raising=False)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def event_store_file(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The executor's durable default store (a SQLite file) lives in the test's own folder,
+    never in the working directory (``TRADE_LEDGER__STORE__*``)."""
+    path = tmp_path_factory.mktemp("event-store") / "events.sqlite"
+    monkeypatch.setenv("TRADE_LEDGER__STORE__SQLITE_PATH", str(path))
+    monkeypatch.delenv("TRADE_LEDGER__STORE__KIND", raising=False)
+    return path

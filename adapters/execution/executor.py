@@ -8,8 +8,9 @@ The guide's shape::
 
 How a run goes:
 
-1. A new run ledger (``TradeLedgerService``) is opened for the plan and becomes
-   ``executor.trade_ledger``.
+1. A new run ledger (``TradeLedgerService``) is opened for the plan in the durable event
+   store (``EventStoreSettings``: a SQLite file by default, PostgreSQL, or memory when
+   chosen) and becomes ``executor.trade_ledger``.
    The plan is attached to it (``attach_plan``: plan id, correlation id, attribution).
 2. SELL items are placed first (concurrently), and only once every sell has finished are
    the BUY items placed. HOLD items and zero amounts are skipped. Each order is a market
@@ -20,6 +21,10 @@ How a run goes:
 3. Every fill the broker reports is recorded as it arrives, with the plan's strategy
    attribution and the quote taken at that moment (``get_quote`` right after the fill).
    Recording happens on a worker thread, fed by a queue: trading never waits for the ledger.
+   Fills queued meanwhile are committed together in one transaction (group commit); a
+   fill counts as recorded once that commit returns. A fill is a fact and is always
+   recorded: a quote or an attribution that fails validation is set aside, and the fill's
+   event and the result's ``anomalies`` say what and why.
 4. When all orders are done the ledger is closed and its event stream written once to the
    archive (on a worker thread of its own). The run waits at most ``archive_timeout`` for
    the write: a write still going then is reported ``in_progress`` (not a failure); it
@@ -58,15 +63,12 @@ from adapters.brokers.port import Broker, OrderRequest
 from adapters.execution.orders import SIDES_IN_ORDER, order_requests, tradable_items
 from adapters.execution.recorder import FillRecorder
 from adapters.execution.result import ExecutionResult, OrderReport
-from ledger_domain import Fill, QuoteModel, TradeLedgerService
+from adapters.store import EventStoreSettings, open_event_store
+from ledger_domain import Fill, LedgerApplication, QuoteModel, TradeLedgerService
 
 logger = logging.getLogger(__name__)
 
 LedgerFactory = Callable[[str | None], TradeLedgerService]
-
-
-def _default_ledger(correlation_id: str | None) -> TradeLedgerService:
-    return TradeLedgerService(correlation_id)
 
 
 @contextlib.asynccontextmanager
@@ -101,6 +103,8 @@ class Executor:
         trade_ledger: TradeLedgerService | None = None,
         archive: RunArchive | None = None,
         ledger_factory: LedgerFactory | None = None,
+        store: EventStoreSettings | None = None,
+        max_quote_age: float | None = 60.0,
         quote_timeout: float = 2.0,
         submit_timeout: float = 30.0,
         order_timeout: float = 300.0,
@@ -108,7 +112,10 @@ class Executor:
         archive_timeout: float = 60.0,
     ) -> None:
         self.broker: Broker = as_broker(broker)
-        self._ledger_factory = ledger_factory or _default_ledger
+        self._ledger_factory = ledger_factory
+        self._store_settings = store
+        self._store: LedgerApplication | None = None
+        self.max_quote_age = max_quote_age
         self._given_ledger = trade_ledger
         self._current_ledger = trade_ledger
         self._archive = archive
@@ -125,9 +132,11 @@ class Executor:
 
     @property
     def trade_ledger(self) -> TradeLedgerService:
-        """The latest plan's run ledger (an empty one before the first plan)."""
+        """The latest plan's run ledger (an empty one before the first plan, kept in
+        memory unless a ``ledger_factory`` makes it: no empty run lands in the store)."""
         if self._current_ledger is None:
-            self._current_ledger = self._ledger_factory(None)
+            factory = self._ledger_factory or TradeLedgerService
+            self._current_ledger = factory(None)
         return self._current_ledger
 
     async def execute_rebalance_plan(self, plan: Any) -> ExecutionResult:
@@ -140,10 +149,14 @@ class Executor:
         if task is not None:
             logger.warning("plan %s was already executed; returning its result", plan_id)
             return replace(await asyncio.shield(task), replayed=True)
-        ledger = self._open_ledger(plan)
-        task = asyncio.create_task(self._run(plan, ledger), name=f"plan-{plan_id}")
+        task = asyncio.create_task(self._open_and_run(plan), name=f"plan-{plan_id}")
         self._runs[plan_id] = task
-        return await asyncio.shield(task)
+        try:
+            return await asyncio.shield(task)
+        except Exception:
+            if task.done() and task.exception() is not None:
+                self._runs.pop(plan_id, None)  # nothing was traded: the plan may be tried again
+            raise
 
     # -- beyond the guide ----------------------------------------------------------------
 
@@ -163,14 +176,28 @@ class Executor:
 
     # -- a run ---------------------------------------------------------------------------
 
-    def _open_ledger(self, plan: Any) -> TradeLedgerService:
+    def event_store(self) -> LedgerApplication:
+        """The store runs are journalled in (``EventStoreSettings()`` unless given); opened
+        once, shared by every run of this executor. Raises ``EventStoreError``."""
+        if self._store is None:
+            self._store = open_event_store(self._store_settings)
+        return self._store
+
+    def _new_ledger(self, correlation_id: str) -> TradeLedgerService:
+        if self._ledger_factory is not None:
+            return self._ledger_factory(correlation_id)
+        return TradeLedgerService(correlation_id, application=self.event_store())
+
+    async def _open_and_run(self, plan: Any) -> ExecutionResult:
+        """Open the run in the store (off the loop: it is I/O), then trade it. If the store
+        cannot be opened nothing is traded and the error is raised to the caller."""
         if self._given_ledger is not None:
             ledger, self._given_ledger = self._given_ledger, None
         else:
-            ledger = self._ledger_factory(str(plan.correlation_id))
+            ledger = await asyncio.to_thread(self._new_ledger, str(plan.correlation_id))
         self._current_ledger = ledger
         self._ledgers[str(plan.plan_id)] = ledger
-        return ledger
+        return await self._run(plan, ledger)
 
     async def _run(self, plan: Any, ledger: TradeLedgerService) -> ExecutionResult:
         result = ExecutionResult(
@@ -179,8 +206,8 @@ class Executor:
             ledger_id=ledger.ledger_id,
             started_at=datetime.now(UTC),
         )
-        recorder = FillRecorder(ledger, plan, result.correlation_id, result.ledger_errors)
         await self._attach_plan(ledger, plan, result)
+        recorder = FillRecorder(ledger, plan, result, self.max_quote_age)
         items = tradable_items(plan)
         for side in SIDES_IN_ORDER:
             requests = order_requests(plan, items, side)

@@ -37,12 +37,29 @@ class OrderReport:
         self.filled_value += fill.value
 
 
+@dataclass(frozen=True)
+class Anomaly:
+    """Auxiliary data set aside so a fill could be recorded: ``field`` (``quote_at_fill``,
+    ``strategy_attribution.AAPL``, ...) and why. The fill's event carries the same."""
+
+    execution_id: str
+    order_id: str
+    symbol: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.symbol} execution {self.execution_id}: {self.field} set aside: {self.reason}"
+
+
 @dataclass
 class ExecutionResult:
     """The outcome of one plan: orders, and what the ledger and archive did.
 
     ``success`` is about the trades only; ledger and archive problems are in
     ``ledger_errors`` / ``archive_error`` and never turn a trading success into a failure.
+    ``executions_recorded`` counts the fills durably recorded; ``anomalies`` what was set
+    aside from them (a crossed or stale quote, attribution weights that do not sum to 1).
     """
 
     plan_id: str
@@ -53,6 +70,8 @@ class ExecutionResult:
     orders: list[OrderReport] = field(default_factory=list)
     ledger_errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    executions_recorded: int = 0
     ledger_closed: bool = False
     archive: WriteOutcome | None = None
     archive_error: str | None = None

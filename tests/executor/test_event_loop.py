@@ -46,10 +46,21 @@ def test_recording_and_archiving_do_not_block_the_event_loop() -> None:
     ledger_calls = Handshake()
     archive_calls = Handshake()
 
+    burst_sizes: list[int] = []
+
     class BlockingLedger(TradeLedgerService):
-        def record_fill(self, *args: Any, **kwargs: Any) -> Any:
+        def record_broker_fills(self, fills: Any, *args: Any, **kwargs: Any) -> Any:
             ledger_calls.block()
-            return super().record_fill(*args, **kwargs)
+            burst_sizes.append(len(fills))
+            return super().record_broker_fills(fills, *args, **kwargs)
+
+        def attach_plan(self, *args: Any, **kwargs: Any) -> Any:
+            ledger_calls.block()
+            return super().attach_plan(*args, **kwargs)
+
+        def order_placed(self, *args: Any, **kwargs: Any) -> Any:
+            ledger_calls.block()  # one sell, then one buy: never two at once
+            return super().order_placed(*args, **kwargs)
 
     class BlockingArchive:
         def write(self, events: Sequence[Any]) -> WriteOutcome:
@@ -82,5 +93,7 @@ def test_recording_and_archiving_do_not_block_the_event_loop() -> None:
     assert result.archived
     assert result.ledger_ok
     assert executor.trade_ledger.get_ledger().total_entries == 2
-    assert ledger_calls.outcomes == [True] * 6  # every fill was recorded off the loop
+    assert sum(burst_sizes) == 6  # every fill recorded, in bursts
+    # the plan, two orders and every burst of fills were recorded off the loop
+    assert ledger_calls.outcomes == [True] * (3 + len(burst_sizes))
     assert archive_calls.outcomes == [True]  # and the archive written off it

@@ -28,6 +28,7 @@ from ledger_domain import (
     Fill,
     InvalidFillError,
     Ledger,
+    LedgerApplication,
     RebalancePlan,
     Side,
     TradeLedgerService,
@@ -220,13 +221,19 @@ def test_trade_ledger_exists_before_any_plan() -> None:
     assert executor.trade_ledger.get_ledger().total_entries == 0
 
 
-class FailingLedger(TradeLedgerService):
-    """A ledger whose store refuses fills of one symbol."""
+class RefusingStore(LedgerApplication):
+    """An event store that refuses every write holding a fill of AAPL."""
 
-    def record_fill(self, fill: Fill, *args: Any, **kwargs: Any) -> Any:
-        if fill.symbol == "AAPL":
-            raise OSError("event store unavailable")
-        return super().record_fill(fill, *args, **kwargs)
+    def append(self, ledger: Ledger) -> None:
+        if any(getattr(e, "symbol", None) == "AAPL" for e in ledger.pending_events):
+            if any(isinstance(e, Ledger.FillRecorded) for e in ledger.pending_events):
+                raise OSError("event store unavailable")
+        super().append(ledger)
+
+
+def FailingLedger(correlation_id: str | None) -> TradeLedgerService:  # noqa: N802
+    """A ledger whose store refuses fills of one symbol (alone or in a burst with others)."""
+    return TradeLedgerService(correlation_id, application=RefusingStore())
 
 
 def test_a_ledger_failure_never_fails_the_trades(
@@ -252,11 +259,11 @@ def test_a_hanging_ledger_does_not_stall_the_trades(
     completed: list[str] = []
 
     class StuckLedger(TradeLedgerService):
-        def record_fill(self, fill: Fill, *args: Any, **kwargs: Any) -> Any:
+        def record_broker_fills(self, fills: Any, *args: Any, **kwargs: Any) -> Any:
             release.wait(30)  # a store that hangs until the test lets it go
-            entry = super().record_fill(fill, *args, **kwargs)
-            completed.append(fill.symbol)
-            return entry
+            outcomes = super().record_broker_fills(fills, *args, **kwargs)
+            completed.extend(fill.symbol for fill, _ in fills)
+            return outcomes
 
     executor = Executor(
         broker(), archive=run_archive, ledger_factory=StuckLedger, ledger_timeout=0.1
@@ -394,18 +401,16 @@ def test_whole_order_fills_are_recorded_as_one_execution_of_the_order(
 
 
 class Refusals(TradeLedgerService):
-    """Keeps what ``record_fill`` raised, so a test can see the recorder's refusals."""
+    """Keeps the fills ``record_broker_fills`` refused, so a test can see them."""
 
     def __init__(self, correlation_id: str | None) -> None:
         super().__init__(correlation_id)
         self.refused: list[Exception] = []
 
-    def record_fill(self, fill: Fill, correlation_id: str, **options: Any) -> Any:
-        try:
-            return super().record_fill(fill, correlation_id, **options)
-        except Exception as error:
-            self.refused.append(error)
-            raise
+    def record_broker_fills(self, fills: Any, *args: Any, **options: Any) -> Any:
+        outcomes = super().record_broker_fills(fills, *args, **options)
+        self.refused.extend(o.error for o in outcomes if o.error is not None)
+        return outcomes
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,16 @@ QUOTED = datetime(2024, 1, 15, 14, 30, 51, tzinfo=UTC)
 def _as_version_1(record: dict[str, object]) -> dict[str, object]:
     """The record as the first release wrote it (``direction``/``quote_time``/``fill_time``)."""
     names = {"side": "direction", "quoted_at": "quote_time", "filled_at": "fill_time"}
-    old = {names.get(key, key): value for key, value in record.items()}
+    old = {names.get(key, key): value for key, value in _as_version_2(record).items()}
     old["version"] = 1
+    return old
+
+
+def _as_version_2(record: dict[str, object]) -> dict[str, object]:
+    """The record as version 2 wrote it: nothing was ever set aside."""
+    assert record["set_aside"] == {}
+    old = {key: value for key, value in record.items() if key != "set_aside"}
+    old["version"] = 2
     return old
 
 
@@ -37,7 +45,7 @@ def test_a_version_1_record_upcasts_to_the_current_event() -> None:
     service.close()
     events = service.events()
     records = [to_record(e) for e in events]
-    assert records[1]["version"] == 2
+    assert records[1]["version"] == 3
     old = [records[0], _as_version_1(records[1]), records[2]]
     assert "direction" in old[1]
     assert "side" not in old[1]
@@ -83,3 +91,16 @@ def test_a_version_1_record_keeps_the_first_releases_text_rules() -> None:
         from_record({**current, "correlation_id": "corr 123"})
     with pytest.raises(ValueError, match="outer spaces"):
         from_record({**old, "order_id": " order 1"})
+
+
+def test_a_version_2_record_reads_as_a_fill_with_nothing_set_aside() -> None:
+    service = TradeLedgerService("c")
+    service.record_filled_order(order(), "c", plan({"AAPL": {"m": "1"}}), quote())
+    event = service.events()[1]
+    old = _as_version_2(to_record(event))
+    upcast = from_record(old)
+    assert isinstance(upcast, Ledger.FillRecorded)
+    assert vars(upcast) == vars(event)
+    assert upcast.set_aside == {}
+    with pytest.raises(ValueError, match="cannot carry set_aside"):
+        from_record({**old, "set_aside": {"quote_at_fill": "made up"}})

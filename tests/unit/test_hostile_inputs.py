@@ -243,7 +243,7 @@ def fill_record() -> dict[str, Any]:
         {"execution_id": 5},
         {"side": None},
         {"strategy_weights": {"m": "5"}},
-        {"version": 3},
+        {"version": 4},
         {"version": True},
         {"version": 2.0},
         {"sequence": "2"},
