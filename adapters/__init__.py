@@ -11,6 +11,7 @@ and alpaca-py or boto3 load only when a name that needs them is used. The subpac
 - ``adapters.execution``: the ``Executor``, a plan's orders, the fill recorder, results;
 - ``adapters.reconciliation``: pure ``matching`` and the sources that feed it;
 - ``adapters.archive``: the run archive (S3, local directory) and ``ArchiveSettings``;
+- ``adapters.store``: the durable event store runs are journalled in (``EventStoreSettings``);
 - ``adapters.cli``: the ``trade-ledger`` command line.
 """
 
@@ -43,9 +44,10 @@ if TYPE_CHECKING:
     )
     from adapters.brokers.simulated import SimulatedBroker
     from adapters.execution.executor import Executor
-    from adapters.execution.result import ExecutionResult, OrderReport
+    from adapters.execution.result import Anomaly, ExecutionResult, OrderReport
     from adapters.reconciliation.report import Discrepancy, ReconciliationReport
     from adapters.reconciliation.runs import reconcile_date, reconcile_ledger, reconcile_run
+    from adapters.store import EventStoreError, EventStoreSettings, open_event_store
     from ledger_domain import Fill, Side
 
 _HOMES: dict[str, str] = {
@@ -53,6 +55,11 @@ _HOMES: dict[str, str] = {
     "Executor": "adapters.execution.executor",
     "ExecutionResult": "adapters.execution.result",
     "OrderReport": "adapters.execution.result",
+    "Anomaly": "adapters.execution.result",
+    # the event store runs are journalled in
+    "EventStoreError": "adapters.store",
+    "EventStoreSettings": "adapters.store",
+    "open_event_store": "adapters.store",
     # brokers
     "Broker": "adapters.brokers.port",
     "BrokerError": "adapters.brokers.port",
@@ -106,6 +113,7 @@ __all__ = [
     "AlpacaBroker",
     "AlpacaConfigError",
     "AlpacaSettings",
+    "Anomaly",
     "Archive",
     "ArchiveSettings",
     "ArchivedRun",
@@ -113,6 +121,8 @@ __all__ = [
     "BrokerError",
     "Discrepancy",
     "EncryptionSettings",
+    "EventStoreError",
+    "EventStoreSettings",
     "ExecutionResult",
     "Executor",
     "Fill",
@@ -130,6 +140,7 @@ __all__ = [
     "archive_from_settings",
     "client_order_id",
     "open_archive",
+    "open_event_store",
     "reconcile_date",
     "reconcile_ledger",
     "reconcile_run",

@@ -97,6 +97,9 @@ class FillRecorder:
             outcomes = [RecordedFill(fill, None, FrozenDict(), error) for fill, _ in fills]
         for outcome in outcomes:
             self._take(outcome)
+        if logger.isEnabledFor(logging.DEBUG):
+            durable = [o.fill.execution_id for o in outcomes if o.error is None]
+            logger.debug("ledger %s durable: %s", self._ledger.ledger_id, " ".join(durable))
 
     def _take(self, outcome: RecordedFill) -> None:
         fill = outcome.fill

@@ -25,7 +25,6 @@ from adapters import (
 )
 from adapters.archive import Outbox, S3Archive
 from ledger_domain import (
-    Fill,
     InvalidFillError,
     Ledger,
     LedgerApplication,
@@ -225,13 +224,13 @@ class RefusingStore(LedgerApplication):
     """An event store that refuses every write holding a fill of AAPL."""
 
     def append(self, ledger: Ledger) -> None:
-        if any(getattr(e, "symbol", None) == "AAPL" for e in ledger.pending_events):
-            if any(isinstance(e, Ledger.FillRecorded) for e in ledger.pending_events):
-                raise OSError("event store unavailable")
+        pending = ledger.pending_events
+        if any(isinstance(e, Ledger.FillRecorded) and e.symbol == "AAPL" for e in pending):
+            raise OSError("event store unavailable")
         super().append(ledger)
 
 
-def FailingLedger(correlation_id: str | None) -> TradeLedgerService:  # noqa: N802
+def FailingLedger(correlation_id: str | None) -> TradeLedgerService:
     """A ledger whose store refuses fills of one symbol (alone or in a burst with others)."""
     return TradeLedgerService(correlation_id, application=RefusingStore())
 
