@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import typer
 
-from adapters.cli.commands import archive, demo, outbox, reconcile
+from adapters.cli.commands import analytics, archive, demo, outbox, reconcile
 
-COMMAND_GROUPS = (archive, reconcile, demo, outbox)
+COMMAND_GROUPS = (archive, analytics, reconcile, demo, outbox)
 """Each module's ``register(app)`` adds its commands: list/show/verify/push-outbox,
-reconcile, demo, outbox (list)."""
+export/sql, reconcile, demo, outbox (list)."""
 
 
 def root() -> None:
