@@ -23,7 +23,15 @@ def projected(streams: Sequence[Sequence[Any]]) -> dict[str, list[tuple[Any, ...
         strategy_rows.append(strategies.unattributed)
     return {
         "by_symbol": [
-            (r.symbol, r.side.value, r.entries, r.executions, r.quantity, r.notional, r.average_price)
+            (
+                r.symbol,
+                r.side.value,
+                r.entries,
+                r.executions,
+                r.quantity,
+                r.notional,
+                r.average_price,
+            )
             for r in symbols.rows
         ],
         "by_strategy": [

@@ -35,8 +35,7 @@ def test_sql_over_the_export_equals_the_projections_to_the_last_digit(
         root = Path(folder)
         archive = LocalDirectoryArchive(root / "archive")
         events = [
-            archived(archive, stream, day=day, number=n)[1]
-            for n, (stream, day) in enumerate(runs)
+            archived(archive, stream, day=day, number=n)[1] for n, (stream, day) in enumerate(runs)
         ]
         report = Exporter(archive, LocalSink(root / "export")).export(FIRST, LAST)
         assert report.left_out == []
