@@ -25,6 +25,8 @@ OPTIONS = {
         "--workers",
     ],
     "push-outbox": ["--archive", "--json"],
+    "export": ["--from", "--to", "--dest", "--archive", "--json", "--workers"],
+    "sql": ["--export", "--json", "--csv"],
     "reconcile": [
         "--date",
         "--archive",
