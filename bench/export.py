@@ -194,9 +194,10 @@ def query(fills: int, per_run: int) -> None:
             name = f"{run.ledger.ledger_id}.parquet"
             folder_of = partition(DAY.date())
             sink.put(
-                f"fills/{folder_of}/{name}", parquet_bytes(table_of("fills", list(fill_rows(run))))
+                f"fills/{folder_of}/{name}",
+                parquet_bytes(table_of("fills", list(fill_rows(run.events)))),
             )
-            table = table_of("attribution", list(attribution_rows(run)))
+            table = table_of("attribution", list(attribution_rows(run.events)))
             sink.put(f"attribution/{folder_of}/{name}", parquet_bytes(table))
             tick = time.perf_counter()
             view.extend(run.events)

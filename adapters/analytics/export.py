@@ -17,17 +17,19 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from adapters.analytics.rows import attribution_rows, fill_rows, run_row
+from adapters.analytics.rows import RunEvents, attribution_rows, fill_rows, run_row
 from adapters.analytics.schema import TABLES, ValueTooWideError, table_of
 from adapters.analytics.sink import Sink, SinkError
-from adapters.archive import Archive, ArchiveError, ArchiveReadError, RunRef, decode_run
+from adapters.archive import Archive, ArchiveReadError, RunRef
+from adapters.archive.document import parse_document
 from adapters.archive.keys import safe_id
-from adapters.archive.verify import verify_document
+from adapters.archive.verify import RunVerification, verify_parsed
+from ledger_domain import from_record
 
 RunStatus = Literal[
     "written", "already_exported", "invalid", "unreadable", "unverifiable", "too_wide", "failed"
@@ -85,6 +87,13 @@ def parquet_bytes(table: pa.Table) -> bytes:
     buffer = pa.BufferOutputStream()
     pq.write_table(table, buffer, compression="zstd")
     return bytes(buffer.getvalue().to_pybytes())
+
+
+def verified_events(key: str, document: dict[str, Any], verdict: RunVerification) -> RunEvents:
+    """The events of a document ``verify_parsed`` found valid (its records, typed once)."""
+    records = document["events"]
+    events = [from_record({k: v for k, v in record.items() if k != "hash"}) for record in records]
+    return RunEvents(key, events, verdict.format_version or 0, verdict.head_hash)
 
 
 class Exporter:
@@ -162,24 +171,26 @@ class Exporter:
             return RunExport(ref.key, "already_exported")
         if isinstance(body, ArchiveReadError):
             return RunExport(ref.key, "unreadable", reason=body.reason)
-        verdict = verify_document(ref.key, body)
+        try:
+            document = parse_document(ref.key, body)
+        except ArchiveReadError as error:
+            return RunExport(ref.key, "unreadable", reason=error.reason)
+        verdict = verify_parsed(ref.key, document)
         if verdict.status != "valid":
             details = "; ".join(f"{f.check}: {f.message}" for f in verdict.failures[:3])
             if verdict.status == "unverifiable":
                 details = "original format: a snapshot without the events to export"
             return RunExport(ref.key, verdict.status, reason=details)
         try:
-            run = decode_run(ref.key, body)
-            fills = list(fill_rows(run))
+            run = verified_events(ref.key, document, verdict)
+            fills = list(fill_rows(run.events))
             tables = {
                 "fills": table_of("fills", fills),
-                "attribution": table_of("attribution", list(attribution_rows(run))),
+                "attribution": table_of("attribution", list(attribution_rows(run.events))),
                 "runs": table_of("runs", [run_row(run, ref.day, verdict.status)]),
             }
         except ValueTooWideError as error:
             return RunExport(ref.key, "too_wide", reason=str(error))
-        except ArchiveError as error:
-            return RunExport(ref.key, "unreadable", reason=str(error))
         name = file_name(ref)
         wrote = False
         try:

@@ -9,14 +9,15 @@ its ``weight_adjustment``) is the projections' own, never recomputed elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
 from adapters.archive import ArchivedRun
 from ledger_domain import Ledger, Side
-from ledger_domain.money import exact_value
+from ledger_domain.money import exact_sum, exact_value
 from projections import attribution
 
 
@@ -59,6 +60,16 @@ class AttributionRow(NamedTuple):
     opens_order: bool
 
 
+@dataclass(frozen=True)
+class RunEvents:
+    """What the rows need of a run: its key, events and hash (``ArchivedRun`` has them too)."""
+
+    key: str
+    events: Sequence[object]
+    format_version: int
+    head_hash: str | None
+
+
 class RunRow(NamedTuple):
     """One run: where it is, its totals, and what verification said of it."""
 
@@ -79,50 +90,53 @@ class RunRow(NamedTuple):
     signature_status: str | None
 
 
-def fills_of(run: ArchivedRun) -> Iterator[Ledger.FillRecorded]:
-    """The run's fills in stream order."""
+def fills_of(events: Iterable[object]) -> Iterator[Ledger.FillRecorded]:
+    """The fills of a run's events, in stream order."""
     fill_type = Ledger.FillRecorded
-    for event in run.events:
+    for event in events:
         if isinstance(event, fill_type):
             yield event
 
 
-def fill_rows(run: ArchivedRun) -> Iterator[FillRow]:
-    """One row per execution, in stream order."""
-    ledger_id = run.ledger.ledger_id
-    correlation_id = run.ledger.correlation_id
+def fill_rows(events: Iterable[object]) -> Iterator[FillRow]:
+    """One row per execution of one run's events (``ArchivedRun.events``), in stream order."""
+    correlation_id: str | None = None
     orders: set[str] = set()
-    for fill in fills_of(run):
-        opens = fill.order_id not in orders
-        orders.add(fill.order_id)
+    for event in events:
+        if isinstance(event, Ledger.Opened):
+            correlation_id = event.correlation_id
+        if not isinstance(event, Ledger.FillRecorded):
+            continue
+        opens = event.order_id not in orders
+        orders.add(event.order_id)
         yield FillRow(
-            ledger_id,
-            correlation_id,
-            fill.originator_version,
-            fill.order_id,
-            fill.execution_id,
-            fill.symbol,
-            _side(fill.side),
-            fill.quantity,
-            fill.price,
-            exact_value(fill.quantity, fill.price),
-            fill.bid,
-            fill.ask,
-            fill.quoted_at,
-            fill.filled_at,
-            fill.order_type,
+            str(event.originator_id),
+            correlation_id or event.correlation_id,
+            event.originator_version,
+            event.order_id,
+            event.execution_id,
+            event.symbol,
+            event.side.value,
+            event.quantity,
+            event.price,
+            exact_value(event.quantity, event.price),
+            event.bid,
+            event.ask,
+            event.quoted_at,
+            event.filled_at,
+            event.order_type,
             opens,
         )
 
 
-def attribution_rows(run: ArchivedRun) -> Iterator[AttributionRow]:
+def attribution_rows(events: Iterable[object]) -> Iterator[AttributionRow]:
     """One row per execution and strategy (one unattributed row for a fill without weights)."""
-    ledger_id = run.ledger.ledger_id
     orders: set[str] = set()
-    for fill in fills_of(run):
+    for fill in fills_of(events):
         opens = fill.order_id not in orders
         orders.add(fill.order_id)
-        side = _side(fill.side)
+        ledger_id = str(fill.originator_id)
+        side = fill.side.value
         weights = fill.strategy_weights
         for strategy, quantity, notional, adjustment in attribution(fill):
             yield AttributionRow(
@@ -142,28 +156,51 @@ def attribution_rows(run: ArchivedRun) -> Iterator[AttributionRow]:
 
 
 def run_row(
-    run: ArchivedRun, run_date: date, verify_status: str, signature_status: str | None = None
+    run: ArchivedRun | RunEvents,
+    run_date: date,
+    verify_status: str,
+    signature_status: str | None = None,
 ) -> RunRow:
-    """The run's summary row."""
-    ledger = run.ledger
+    """The run's summary row; its totals are the exact sums of its fills (for a verified
+    run, the snapshot's own totals)."""
+    ledger_id = correlation_id = None
+    created_at = closed_at = None
+    buy = sell = Decimal(0)
+    entries = fills = 0
+    orders: set[str] = set()
+    for event in run.events:
+        if isinstance(event, Ledger.FillRecorded):
+            fills += 1
+            correlation_id = correlation_id or event.correlation_id
+            value = exact_value(event.quantity, event.price)
+            if event.side is Side.BUY:
+                buy = exact_sum(buy, value)
+            else:
+                sell = exact_sum(sell, value)
+            if event.order_id not in orders:
+                orders.add(event.order_id)
+                entries += 1
+        elif isinstance(event, Ledger.Opened):
+            ledger_id, correlation_id = str(event.originator_id), event.correlation_id
+            created_at = event.opened_at
+        elif isinstance(event, Ledger.Closed):
+            closed_at = event.closed_at
+    if ledger_id is None or created_at is None:
+        raise ValueError(f"{run.key}: the events do not open a ledger")
     return RunRow(
-        ledger.ledger_id,
-        ledger.correlation_id,
+        ledger_id,
+        correlation_id,
         run.key,
         run_date,
-        ledger.created_at,
-        ledger.closed_at,
+        created_at,
+        closed_at,
         run.format_version,
         len(run.events),
-        sum(1 for _ in fills_of(run)),
-        ledger.total_entries,
-        ledger.total_buy_value,
-        ledger.total_sell_value,
+        fills,
+        entries,
+        buy,
+        sell,
         run.head_hash,
         verify_status,
         signature_status,
     )
-
-
-def _side(side: Side) -> str:
-    return side.value
