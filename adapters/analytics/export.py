@@ -28,15 +28,13 @@ from adapters.analytics.sink import Sink, SinkError
 from adapters.archive import Archive, ArchiveReadError, RunRef
 from adapters.archive.document import parse_document
 from adapters.archive.keys import safe_id
-from adapters.archive.verify import RunVerification, verify_parsed
+from adapters.archive.verify import RunVerification, VerifyStatus, verify_parsed
 from ledger_domain import from_record
 
-RunStatus = Literal[
-    "written", "already_exported", "invalid", "unreadable", "unverifiable", "too_wide", "failed"
-]
-LEFT_OUT: frozenset[RunStatus] = frozenset(
-    {"invalid", "unreadable", "unverifiable", "too_wide", "failed"}
-)
+RunStatus = Literal["written", "already_exported", "too_wide", "failed"] | VerifyStatus
+"""A run's outcome: exported, already there, or left out (any verdict but ``valid``, a
+value too wide for its column, or a file that could not be written)."""
+EXPORTED: frozenset[RunStatus] = frozenset({"written", "already_exported"})
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ class RunExport:
 
     @property
     def left_out(self) -> bool:
-        return self.status in LEFT_OUT
+        return self.status not in EXPORTED
 
 
 @dataclass
