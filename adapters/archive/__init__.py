@@ -29,6 +29,7 @@ from adapters.archive.document import (
 from adapters.archive.errors import KeyExistsError, StoreRefusedError, StoreUnavailableError
 from adapters.archive.files import UnsafeKeyError
 from adapters.archive.keys import RunRef, run_key, safe_id
+from adapters.archive.limits import DocumentLimits
 from adapters.archive.local import LocalDirectoryArchive
 from adapters.archive.outbox import Outbox, OutboxEntry
 from adapters.archive.port import RunArchive, WriteOutcome, WriteStatus
@@ -72,6 +73,7 @@ def _s3_archive(settings: ArchiveSettings, bucket: str, prefix: str) -> S3Archiv
         encryption=settings.encryption,
         client_settings=settings.s3,
         endpoint_url=settings.endpoint_url,
+        limits=settings.limits,
     )
 
 
@@ -81,6 +83,7 @@ def _local_archive(settings: ArchiveSettings, directory: Path) -> LocalDirectory
         prefix=settings.prefix,
         enabled=settings.enabled,
         outbox=Outbox(settings.outbox_path),
+        limits=settings.limits,
     )
 
 
@@ -92,6 +95,7 @@ __all__ = [
     "ArchiveReadError",
     "ArchiveSettings",
     "ArchivedRun",
+    "DocumentLimits",
     "EncryptionSettings",
     "Failure",
     "KeyExistsError",

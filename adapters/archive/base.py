@@ -32,6 +32,7 @@ from adapters.archive.errors import KeyExistsError, StoreRefusedError, StoreUnav
 from adapters.archive.files import UnreadableFileError, read_regular_file
 from adapters.archive.inflight import InFlight
 from adapters.archive.keys import RunRef, parse_key, run_key
+from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
 from adapters.archive.runlog.pending import PendingAppends
@@ -84,6 +85,7 @@ class Archive(ABC):
         enabled: bool = True,
         outbox: Outbox | None = None,
         signer: Signer | None = None,
+        limits: DocumentLimits = DEFAULT_LIMITS,
     ) -> None:
         self.prefix = normalise_prefix(prefix)  # ValueError for "../x", "a//b", ...
         self.enabled = enabled
@@ -95,6 +97,9 @@ class Archive(ABC):
             PendingAppends(outbox.directory / "log-pending") if outbox is not None else None
         )
         self._retry_lock = threading.Lock()
+        self.limits = limits
+        """What a stored document may hold (see ``adapters.archive.limits``)."""
+        self.max_document_bytes = limits.max_bytes
 
     # -- storage primitives (adapters) -------------------------------------------------
 
@@ -393,13 +398,13 @@ class Archive(ABC):
         if parse_key(self.prefix, key) is None:
             where = f"prefix {self.prefix!r}" if self.prefix else "the archive root"
             return f"not a run key of the archive's layout under {where}"
-        verdict = verify_document(key, body)
+        verdict = verify_document(key, body, self.limits)
         if verdict.status in ("invalid", "unreadable"):
             details = "; ".join(f"{f.check}: {f.message}" for f in verdict.failures[:3])
             return f"not a valid run document ({verdict.status}: {details})"
         if verdict.format_version == FORMAT_VERSION:
             try:
-                ledger = decode_run(key, body).ledger
+                ledger = decode_run(key, body, self.limits).ledger
                 own_key = run_key(
                     self.prefix, ledger.ledger_id, ledger.correlation_id, ledger.created_at
                 )
@@ -457,7 +462,7 @@ class Archive(ABC):
 
     def read(self, key: str) -> ArchivedRun:
         """One run as typed objects; ``ArchiveReadError`` naming the key if unreadable."""
-        return decode_run(key, self.read_bytes(key))
+        return decode_run(key, self.read_bytes(key), self.limits)
 
     def replay(self, key: str) -> Ledger:
         """One run's events folded back through the aggregate."""
@@ -473,7 +478,7 @@ class Archive(ABC):
             body = self.read_bytes(key)
         except ArchiveReadError as error:
             return unreadable(key, error.reason), None
-        return verify_document(key, body), hashlib.sha256(body).hexdigest()
+        return verify_document(key, body, self.limits), hashlib.sha256(body).hexdigest()
 
     def read_runs(
         self, first: date, last: date | None = None, *, workers: int = 1
@@ -500,6 +505,9 @@ class Archive(ABC):
             return RunRead(key, run=self.read(key))
         except ArchiveReadError as error:
             return RunRead(key, error=str(error))
+        except Exception as error:  # whatever a document holds, the others are still read
+            log.warning("reading %r failed unexpectedly", key, exc_info=True)
+            return RunRead(key, error=f"{key}: could not be read ({type(error).__name__})")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location!r})"

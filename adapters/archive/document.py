@@ -22,12 +22,21 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
+from adapters.archive.limits import (
+    DEFAULT_LIMITS,
+    DocumentLimits,
+    LimitExceededError,
+    check_depth,
+    check_lengths,
+    check_shape,
+    check_size,
+    strict_loads,
+)
 from ledger_domain import (
     InvalidEventStreamError,
     Ledger,
@@ -41,9 +50,11 @@ FORMAT_VERSION = 2
 LEGACY_FORMAT_VERSION = 1
 HASH_ALGORITHM = "sha256"
 GENESIS_HASH = "0" * 64
-MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+MAX_DOCUMENT_BYTES = DEFAULT_LIMITS.max_bytes
 """The read cap: a stored or outboxed document larger than this is refused unread (a real
 run is tens of kilobytes; 50 fills make 46 KB). ``Archive.max_document_bytes`` per archive."""
+MAX_REASON_CHARS = 2000
+"""Longest reason an ``ArchiveReadError`` carries (a hostile document can make long ones)."""
 SNAPSHOT_FIELDS = (
     "ledger_id",
     "created_at",
@@ -77,8 +88,15 @@ class ArchiveReadError(ArchiveError):
 
     def __init__(self, key: str, reason: str) -> None:
         self.key = key
-        self.reason = reason
-        super().__init__(f"{key}: {reason}")
+        self.reason = shorten(reason, MAX_REASON_CHARS)
+        super().__init__(f"{key}: {self.reason}")
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
 def canonical_json(record: Mapping[str, Any]) -> bytes:
@@ -146,8 +164,13 @@ def encode_run(events: Sequence[Any]) -> EncodedRun:
     )
 
 
-def parse_document(key: str, body: bytes) -> dict[str, Any]:
+def parse_document(
+    key: str, body: bytes, limits: DocumentLimits = DEFAULT_LIMITS
+) -> dict[str, Any]:
     """The JSON object of a stored document; ``ArchiveReadError`` naming the key otherwise.
+
+    The document is held to ``limits`` (size before parsing; nesting, duplicate keys and
+    list lengths right after), so what it costs is bounded whatever it contains.
 
     orjson reads JSON numbers as floats. The current format has none (its Decimals are
     strings, and a number there stays a float for the checks to refuse), but the original
@@ -155,24 +178,35 @@ def parse_document(key: str, body: bytes) -> dict[str, Any]:
     documents alone are parsed again, exactly, from the same bytes.
     """
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        document = _lenient_loads(key, body)  # what orjson refuses, json may read (NaN, big ints)
-    if not isinstance(document, dict):
-        raise ArchiveReadError(key, f"expected a JSON object, got {type(document).__name__}")
-    if is_original_format(document):
-        del document  # the float copy is not kept alive while the exact one is built
-        exact: dict[str, Any] = _lenient_loads(key, body, exact=True)
-        return exact
-    return document
+        check_size(len(body), limits)
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            if "depth limit" in str(error):  # orjson stops at 1024 levels
+                raise LimitExceededError(f"nesting deeper than {limits.max_depth} levels") from None
+            # What orjson refuses, json may read (NaN, big integers, lone surrogates).
+            document = _strict_loads(key, body, limits)
+            check_depth(document, limits)
+        else:
+            check_shape(body, document, limits)
+        if not isinstance(document, dict):
+            raise ArchiveReadError(key, f"expected a JSON object, got {type(document).__name__}")
+        check_lengths(document, limits)
+        if is_original_format(document):
+            del document  # the float copy is not kept alive while the exact one is built
+            exact: dict[str, Any] = _strict_loads(key, body, limits, exact=True)
+            return exact
+        return document
+    except LimitExceededError as error:
+        raise ArchiveReadError(key, f"beyond the archive's limits: {error}") from None
 
 
-def _lenient_loads(key: str, body: bytes, *, exact: bool = False) -> Any:
-    """``json.loads``; with ``exact``, every non-integer number is the Decimal of its text."""
+def _strict_loads(key: str, body: bytes, limits: DocumentLimits, *, exact: bool = False) -> Any:
+    """``strict_loads`` with every failure an ``ArchiveReadError`` naming the key."""
     try:
-        if exact:
-            return json.loads(body, parse_float=Decimal, parse_constant=Decimal)
-        return json.loads(body)
+        return strict_loads(body, limits, exact=exact)
+    except LimitExceededError:
+        raise
     except UnicodeDecodeError as error:
         raise ArchiveReadError(key, f"not UTF-8 text: {error}") from error
     except json.JSONDecodeError as error:
@@ -223,9 +257,9 @@ class ArchivedRun:
         return self.replay().snapshot()
 
 
-def decode_run(key: str, body: bytes) -> ArchivedRun:
+def decode_run(key: str, body: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> ArchivedRun:
     """Read a document (current or original format) into typed objects."""
-    document = parse_document(key, body)
+    document = parse_document(key, body, limits)
     version = format_version(document)
     if version not in (LEGACY_FORMAT_VERSION, FORMAT_VERSION):
         raise ArchiveReadError(key, f"unknown format_version {document.get('format_version')!r}")
@@ -233,7 +267,11 @@ def decode_run(key: str, body: bytes) -> ArchivedRun:
         ledger = TradeLedger.model_validate(document)
         _ = ledger.total_buy_value, ledger.total_sell_value  # computed: fail here, not later
     except ValidationError as error:
-        raise ArchiveReadError(key, f"snapshot does not match TradeLedger: {error}") from error
+        raise ArchiveReadError(
+            key, f"snapshot does not match TradeLedger: {validation_summary(error)}"
+        ) from error
+    except OverflowError as error:  # a time that leaves the calendar when made UTC
+        raise ArchiveReadError(key, f"a date the ledger cannot hold: {error}") from error
     except ArithmeticError as error:  # the exact context traps what it cannot hold
         raise ArchiveReadError(key, f"amounts the ledger cannot hold exactly: {error!r}") from error
     raw_events = document.get("events", [])
@@ -252,6 +290,18 @@ def decode_run(key: str, body: bytes) -> ArchivedRun:
         head_hash=head if isinstance(head, str) else None,
         document=document,
     )
+
+
+def validation_summary(error: ValidationError, shown: int = 5) -> str:
+    """The first few problems of a validation error and how many there are (a hostile
+    snapshot can hold millions, and pydantic's own text repeats every input)."""
+    problems = error.errors(include_url=False, include_input=False, include_context=False)
+    parts = [
+        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+        for problem in problems[:shown]
+    ]
+    more = len(problems) - shown
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 def _without_hash(record: Any) -> dict[str, Any]:

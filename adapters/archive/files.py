@@ -103,7 +103,8 @@ def write_atomic(path: Path, body: bytes, *, replace: bool) -> None:
     (a hard link publishes the finished temporary file, which never overwrites).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    # The name is cut so the temporary file's name fits a path part wherever ``path``'s does.
+    temporary = path.parent / f".{path.name[:100]}.{uuid.uuid4().hex}.tmp"
     with open(temporary, "xb") as handle:
         handle.write(body)
         handle.flush()

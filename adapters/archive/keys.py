@@ -17,6 +17,14 @@ from datetime import UTC, date, datetime
 
 MAX_ID_LENGTH = 96
 NO_CORRELATION = "none"
+MAX_KEY_BYTES = 1024
+"""S3's limit on a key (UTF-8 bytes)."""
+MAX_PART_BYTES = 255
+"""The usual file systems' limit on one path part (ext4, APFS, NTFS: 255 bytes or units)."""
+MAX_NAME_LENGTH = len("HHMMSS-") + MAX_ID_LENGTH + len("-") + MAX_ID_LENGTH + len(".json")
+"""The longest run file name the layout makes (ids are ASCII once escaped): 205."""
+MAX_PREFIX_BYTES = MAX_KEY_BYTES - len("/YYYY/MM/DD/") - MAX_NAME_LENGTH
+"""The longest prefix with which every key still fits S3's limit: 807 bytes."""
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 _NAME = re.compile(
     r"^(?P<time>\d{6})-"
@@ -42,6 +50,33 @@ def safe_id(value: str) -> str:
             head = head[: head.rindex("%")]
         escaped = f"{head}.{digest}"
     return escaped or "%"  # no escape is a lone "%", so "" cannot meet "\x00" (%00)
+
+
+def prefix_problems(prefix: str) -> list[str]:
+    """Why keys under ``prefix`` could be longer than S3 or a file system takes (or ``[]``).
+
+    Every key is ``prefix + "/YYYY/MM/DD/" + name`` with a name of at most
+    ``MAX_NAME_LENGTH`` ASCII characters, so a prefix of at most ``MAX_PREFIX_BYTES``
+    UTF-8 bytes, each part at most ``MAX_PART_BYTES``, makes every key fit (the outbox's
+    conflict copies add 17 characters to a name, still within a part).
+    """
+    try:
+        size = len(prefix.encode("utf-8"))
+    except UnicodeEncodeError:
+        return ["characters that are not UTF-8 (a lone surrogate)"]
+    problems = []
+    if size > MAX_PREFIX_BYTES:
+        problems.append(
+            f"{size} bytes, more than {MAX_PREFIX_BYTES} (keys would exceed S3's "
+            f"{MAX_KEY_BYTES}-byte limit)"
+        )
+    long_parts = [part for part in prefix.split("/") if len(part.encode("utf-8")) > MAX_PART_BYTES]
+    if long_parts:
+        problems.append(
+            f"a folder name of {len(long_parts[0].encode('utf-8'))} bytes, more than "
+            f"{MAX_PART_BYTES} (a file system's limit on one path part)"
+        )
+    return problems
 
 
 def day_prefix(prefix: str, day: date) -> str:

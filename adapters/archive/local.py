@@ -24,6 +24,7 @@ from adapters.archive.files import (
     write_atomic,
 )
 from adapters.archive.keys import RunRef, parse_key
+from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
 from adapters.signing.port import Signer
@@ -40,8 +41,11 @@ class LocalDirectoryArchive(Archive):
         enabled: bool = True,
         outbox: Outbox | None = None,
         signer: Signer | None = None,
+        limits: DocumentLimits = DEFAULT_LIMITS,
     ) -> None:
-        super().__init__(prefix=prefix, enabled=enabled, outbox=outbox, signer=signer)
+        super().__init__(
+            prefix=prefix, enabled=enabled, outbox=outbox, signer=signer, limits=limits
+        )
         self.directory = Path(directory)
 
     @property
@@ -99,6 +103,12 @@ class LocalDirectoryArchive(Archive):
             raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
 
     def _iter_range(self, first: date, last: date, start_after: str | None) -> Iterator[RunRef]:
+        try:
+            yield from self._walk_range(first, last, start_after)
+        except OSError as error:  # unreadable folders, names too long: an error, not a crash
+            raise StoreUnavailableError(f"listing {self.location}: {error}") from error
+
+    def _walk_range(self, first: date, last: date, start_after: str | None) -> Iterator[RunRef]:
         root = self.directory / self.prefix if self.prefix else self.directory
         low, high = f"{first:%Y/%m/%d}", f"{last:%Y/%m/%d}"
         for year in _subfolders(root, 4):

@@ -25,6 +25,7 @@ from adapters.archive.document import ArchiveReadError
 from adapters.archive.errors import KeyExistsError, StoreRefusedError, StoreUnavailableError
 from adapters.archive.files import read_at_most, too_large
 from adapters.archive.keys import RunRef, parse_key, range_listing
+from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
 from adapters.archive.outbox import Outbox
 from adapters.archive.settings import EncryptionSettings, S3ClientSettings, check_bucket_name
 from adapters.signing.port import Signer
@@ -74,8 +75,11 @@ class S3Archive(Archive):
         endpoint_url: str | None = None,
         client: S3Client | None = None,
         signer: Signer | None = None,
+        limits: DocumentLimits = DEFAULT_LIMITS,
     ) -> None:
-        super().__init__(prefix=prefix, enabled=enabled, outbox=outbox, signer=signer)
+        super().__init__(
+            prefix=prefix, enabled=enabled, outbox=outbox, signer=signer, limits=limits
+        )
         self.bucket = bucket
         self.encryption = encryption if encryption is not None else EncryptionSettings()
         self.client_settings = (

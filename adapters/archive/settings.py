@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.archive.keys import prefix_problems
+from adapters.archive.limits import DocumentLimits
 from adapters.signing.settings import SigningSettings
 
 EncryptionMode = Literal["AES256", "aws:kms", "aws:kms:dsse", "none"]
@@ -56,7 +58,9 @@ def normalise_prefix(value: str) -> str:
     The prefix is the first folder(s) of every key, and of the local archive's files: it
     must be plain ``/``-separated names (``trade-ledgers``, ``team/ledgers``), never an
     empty, ``.`` or ``..`` part, a backslash or a control character, which would leave the
-    archive's folder or make keys the local archive cannot hold. ``""`` means no prefix.
+    archive's folder or make keys the local archive cannot hold, and short enough that
+    every key fits S3 and every path part a file system (``keys.prefix_problems``).
+    ``""`` means no prefix.
     """
     prefix = value.strip("/")
     if not prefix:
@@ -70,10 +74,13 @@ def normalise_prefix(value: str) -> str:
     if bad_parts:
         shown = ", ".join(repr(part) if part else "an empty part ('//')" for part in bad_parts)
         problems.append(f"the path part(s) {shown}")
+    problems.extend(prefix_problems(prefix))
     if problems:
+        shown_value = value if len(value) <= 80 else f"{value[:80]}... ({len(value)} characters)"
         raise ValueError(
-            f"archive prefix {value!r} is not a plain folder path: it has {' and '.join(problems)}"
-            " (use names separated by '/', e.g. 'trade-ledgers' or 'team/ledgers')"
+            f"archive prefix {shown_value!r} is not a plain folder path: it has "
+            f"{' and '.join(problems)} (use short names separated by '/', e.g. "
+            "'trade-ledgers' or 'team/ledgers')"
         )
     return prefix
 
@@ -127,6 +134,8 @@ class ArchiveSettings(BaseSettings):
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
     s3: S3ClientSettings = Field(default_factory=S3ClientSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
+    limits: DocumentLimits = Field(default_factory=DocumentLimits)
+    """What one stored document may hold (``TRADE_LEDGER__LIMITS__MAX_BYTES``, ...)."""
 
     @field_validator("prefix")
     @classmethod

@@ -17,8 +17,15 @@ Checks (the ``check`` name of a ``Failure``):
 - ``snapshot``: a snapshot field differs from what the events replay to.
 - ``totals``: ``total_entries`` / ``total_buy_value`` / ``total_sell_value`` differ from
   the stored entries, or the entries cannot be summed exactly.
-- ``unreadable``: not JSON, truncated, not an object, or beyond what the parser reads
-  (an integer of thousands of digits, nesting thousands deep); the key is named.
+- ``record_version``: a record's ``version`` is below that of an earlier record of its
+  type (a run is written by one release, or continued by a newer one: an older record
+  after a newer one is out of place, and would be held to an older release's looser rules).
+- ``key``: the document does not sit at the key its content implies (day, time, ledger
+  id, correlation id; see ``key_matches_content``): a valid run copied or moved under
+  another run's key. Checked for keys of the layout (``.../YYYY/MM/DD/HHMMSS-...json``).
+- ``unreadable``: not JSON, truncated, not an object, duplicate keys, or beyond the
+  archive's limits (``adapters.archive.limits``: size, nesting, events, entries, digits);
+  the key and the limit are named.
 
 A document in the original service's format (snapshot only, no ``events``) has nothing to
 verify against: it is ``unverifiable`` (readable, nothing to prove it), unless it does not
@@ -32,6 +39,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -48,7 +56,11 @@ from adapters.archive.document import (
     format_version,
     is_original_format,
     parse_document,
+    shorten,
+    validation_summary,
 )
+from adapters.archive.keys import parse_key, run_key
+from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
 from ledger_domain import InvalidEventStreamError, TradeLedger, from_record, replay
 from ledger_domain.money import EXACT
 
@@ -57,6 +69,8 @@ CLOSED_EVENT = "Closed"
 VerifyStatus = Literal["valid", "invalid", "unverifiable", "unreadable", "unlogged", "missing"]
 """``unlogged``/``missing``: the run log's set check (``adapters.archive.runlog.audit``)."""
 MAX_DETAILS = 20
+MAX_SHOWN_CHARS = 120
+"""A stored value quoted in a failure is cut to this many characters."""
 
 
 @dataclass(frozen=True)
@@ -110,13 +124,19 @@ def unreadable(key: str, reason: str) -> RunVerification:
     return RunVerification(key, "unreadable", (Failure("unreadable", f"{key}: {reason}"),))
 
 
-def verify_document(key: str, body: bytes) -> RunVerification:
-    """Verify one stored document's bytes."""
+def verify_document(
+    key: str, body: bytes, limits: DocumentLimits = DEFAULT_LIMITS
+) -> RunVerification:
+    """Verify one stored document's bytes; never raises, whatever the bytes are."""
     try:
-        document = parse_document(key, body)
+        document = parse_document(key, body, limits)
     except ArchiveReadError as error:
         return unreadable(key, error.reason)
-    return verify_parsed(key, document)
+    try:
+        return verify_parsed(key, document)
+    except Exception as error:  # a verdict per document, always
+        reason = shorten(f"{type(error).__name__}: {error}", MAX_SHOWN_CHARS * 4)
+        return unreadable(key, f"could not be checked ({reason})")
 
 
 def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
@@ -165,6 +185,8 @@ def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:
             # A snapshot equal to its replay has the replay's totals; else name them too.
             _check_totals(document, entries, failures)
         status = "invalid" if failures else "valid"
+    _check_key(key, document, failures)
+    status = "invalid" if failures else status
 
     head = document.get("head_hash")
     return RunVerification(
@@ -190,16 +212,25 @@ def _check_chain(
     broken: list[str] = []
     order: list[str] = []
     foreign: list[int] = []
-    usable = True
+    not_objects: list[int] = []
+    newest: dict[Any, Any] = {}
+    out_of_place: list[str] = []
     for position, event in enumerate(events):
         if not isinstance(event, dict):
-            failures.append(Failure("format", f"event {position} is not an object"))
-            usable = False
+            not_objects.append(position)
             continue
         record = dict(event)
         stored = record.pop("hash", None)
         records.append(record)
         sequence = record.get("sequence")
+        kind, version = _hashable(record.get("type")), record.get("version", 1)
+        if type(version) is int:
+            if version < newest.get(kind, version):
+                out_of_place.append(
+                    f"event {position} is a version {version} {_shown(kind)} after a version "
+                    f"{newest[kind]} one"
+                )
+            newest[kind] = max(version, newest.get(kind, version))
         if sequence != position + 1:
             order.append(
                 f"position {position} holds sequence {sequence!r}, expected {position + 1}"
@@ -220,8 +251,18 @@ def _check_chain(
                 f"the previous hash and its content (edited, removed, inserted or reordered)"
             )
         previous = stored
+    if not_objects:
+        failures.append(
+            Failure(
+                "format",
+                f"{len(not_objects)} event(s) are not objects, at positions "
+                f"{not_objects[:MAX_DETAILS]}",
+            )
+        )
     if broken:
         failures.append(Failure("hash_chain", _join(broken)))
+    if out_of_place:
+        failures.append(Failure("record_version", _join(out_of_place)))
     if order:
         failures.append(Failure("sequence", _sequence_message(records, order)))
     if foreign:
@@ -231,9 +272,12 @@ def _check_chain(
     head = document.get("head_hash")
     if events and head != previous:
         failures.append(
-            Failure("head_hash", f"head hash {head!r} is not the last event's hash {previous!r}")
+            Failure(
+                "head_hash",
+                f"head hash {_shown(head)} is not the last event's hash {_shown(previous)}",
+            )
         )
-    return records if usable else None
+    return None if not_objects else records
 
 
 def _sequence_message(records: list[dict[str, Any]], order: list[str]) -> str:
@@ -285,7 +329,7 @@ def _check_replay(
         if name == "entries" and isinstance(stored, list):
             _entry_differences(stored, expected, differences)
         elif stored != expected:
-            differences.append(f"{name}: stored {stored!r}, replay {expected!r}")
+            differences.append(f"{name}: stored {_shown(stored)}, replay {_shown(expected)}")
     if differences:
         failures.append(Failure("snapshot", "snapshot differs from replay: " + _join(differences)))
         return False
@@ -336,7 +380,8 @@ def _entry_differences(
         for name in sorted(set(have) | set(want)):
             if have.get(name) != want.get(name):
                 differences.append(
-                    f"entries[{index}].{name}: stored {have.get(name)!r}, replay {want.get(name)!r}"
+                    f"entries[{index}].{name}: stored {_shown(have.get(name))}, "
+                    f"replay {_shown(want.get(name))}"
                 )
 
 
@@ -345,12 +390,8 @@ def _check_readable(document: Mapping[str, Any], failures: list[Failure]) -> Non
     try:
         TradeLedger.model_validate(document)
     except ValidationError as error:
-        problems = [
-            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
-            for problem in error.errors()
-        ]
         failures.append(
-            Failure("format", "snapshot does not match TradeLedger: " + _join(problems))
+            Failure("format", "snapshot does not match TradeLedger: " + validation_summary(error))
         )
     except ArithmeticError:
         pass  # amounts the exact context cannot hold: the totals check names them
@@ -361,7 +402,7 @@ def _check_totals(document: Mapping[str, Any], entries: list[Any], failures: lis
     problems: list[str] = []
     count = document.get("total_entries")
     if count is not None and count != len(entries):
-        problems.append(f"total_entries {count!r} but {len(entries)} entries")
+        problems.append(f"total_entries {_shown(count)} but {len(entries)} entries")
     sums = {"BUY": Decimal(0), "SELL": Decimal(0)}
     try:
         for entry in entries:
@@ -378,7 +419,7 @@ def _check_totals(document: Mapping[str, Any], entries: list[Any], failures: lis
                 sums[direction] = EXACT.add(sums[direction], amount)
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
         # ArithmeticError: what the exact context traps (Inexact, Overflow, InvalidOperation).
-        problems.append(f"entries cannot be summed: {error!r}")
+        problems.append(f"entries cannot be summed: {_shown(error)}")
     else:
         for name, direction in (("total_buy_value", "BUY"), ("total_sell_value", "SELL")):
             stored = document.get(name)
@@ -389,9 +430,81 @@ def _check_totals(document: Mapping[str, Any], entries: list[Any], failures: lis
             except (InvalidOperation, ValueError):
                 matches = False
             if not matches:
-                problems.append(f"{name} {stored!r} but entries sum to {sums[direction]}")
+                problems.append(f"{name} {_shown(stored)} but entries sum to {sums[direction]}")
     if problems:
         failures.append(Failure("totals", "totals differ from entries: " + _join(problems)))
+
+
+def key_matches_content(
+    key: str,
+    ledger_id: str,
+    correlation_id: str | None,
+    created_at: datetime,
+    *,
+    correlation_known: bool = True,
+) -> str | None:
+    """Why ``key`` is not where the run these ids and time describe is written, or None.
+
+    The layout puts a run at ``.../YYYY/MM/DD/HHMMSS-{ledger}-{correlation}.json`` (see
+    ``keys.run_key``), so a valid document copied or moved under another run's key, or
+    another time of the day, is found here. The part before the day folders (the
+    archive's prefix) is the archive's to check. ``correlation_known=False`` (documents
+    of the original format, which may not carry their correlation id) compares the day,
+    time and ledger id only.
+    """
+    expected = run_key("", ledger_id, correlation_id, created_at)
+    parts = key.split("/")
+    tail = "/".join(parts[-4:])
+    if correlation_known:
+        fits = tail == expected
+    else:
+        fits = tail.startswith(expected[: expected.rindex("-") + 1])
+    if fits:
+        return None
+    where = "/".join([*parts[:-4], expected])
+    if not correlation_known:
+        where = where[: where.rindex("-") + 1] + "*.json"
+    return f"the document belongs at {where}, not at this key (copied or moved?)"
+
+
+def _check_key(key: str, document: Mapping[str, Any], failures: list[Failure]) -> None:
+    """``key_matches_content`` for keys of the layout, from the (verified) snapshot."""
+    tail = "/".join(key.split("/")[-4:])
+    if parse_key("", tail) is None:
+        return  # not a layout key (a document read by path): judged by its content
+    ledger_id = document.get("ledger_id")
+    correlation_id = document.get("correlation_id")
+    created_at = document.get("created_at")
+    try:
+        if type(ledger_id) is not str or not isinstance(correlation_id, str | None):
+            raise ValueError("ledger_id or correlation_id is not text")
+        when = datetime.fromisoformat(created_at) if isinstance(created_at, str) else None
+        if when is None:
+            raise ValueError("created_at is not a time")
+        problem = key_matches_content(
+            key,
+            ledger_id,
+            correlation_id,
+            when,
+            correlation_known="correlation_id" in document,
+        )
+    except (ValueError, OverflowError) as error:
+        problem = f"the key cannot be checked against the content: {error}"
+    if problem is not None:
+        failures.append(Failure("key", problem))
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to ``MAX_SHOWN_CHARS`` (stored values may be huge)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"<a {type(value).__name__} nested too deep to show>"
+    return shorten(text, MAX_SHOWN_CHARS)
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, str | int) else repr(type(value))
 
 
 def _text(value: Any) -> str | None:

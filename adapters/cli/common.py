@@ -26,9 +26,9 @@ ARCHIVE_HINT = "--archive / TRADE_LEDGER__*"
 
 # markup=False: keys, ids, errors and event fields come from documents and from the user
 # (``--key '[/]x'``); as rich markup they could crash the command or restyle the output.
-# Styles are given as ``style=`` / ``Text`` instead.
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
+# Styles are given as ``style=`` / ``Text`` instead; emoji codes (``:x:``) stay text too.
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
 def archive_settings() -> ArchiveSettings:
@@ -66,8 +66,15 @@ def chosen_archive(location: str | None, *, must_exist: bool = True) -> Archive:
 
 
 def print_json(value: Any) -> None:
-    """One JSON document on stdout, nothing else."""
-    out.out(json.dumps(value, indent=2, ensure_ascii=False), highlight=False)
+    """One JSON document on stdout, nothing else.
+
+    A lone surrogate (a file name that is not UTF-8) is written as its JSON escape
+    (``\\udcff``), so the output stays valid UTF-8 JSON instead of failing to print.
+    """
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    out.out(text, highlight=False)
 
 
 def outcome_json(outcome: WriteOutcome) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from adapters.archive import Archive, ArchivedRun, ArchiveError, RunRead, RunRef, RunVerification
 from adapters.cli.common import chosen_archive, err, out, outcome_json, print_json
+from adapters.cli.printable import printable
 
 PROGRESS_THRESHOLD = 5
 """Show a progress bar when more runs than this are read."""
@@ -99,7 +100,7 @@ def _listed(archive: Archive, first: date, last: date) -> list[RunRef]:
     try:
         return list(archive.list_runs(first, last))
     except ArchiveError as error:
-        err.print(f"cannot list {archive.location}: {error}", style="red")
+        err.print(printable(f"cannot list {archive.location}: {error}"), style="red")
         raise typer.Exit(1) from error
 
 
@@ -141,14 +142,14 @@ def list_runs(
     if as_json:
         print_json([_ref_json(ref) for ref in refs])
         return
-    table = Table(title=f"{archive.location}: {_span(*days)}")
+    table = Table(title=printable(f"{archive.location}: {_span(*days)}"))
     table.add_column("time (UTC)", no_wrap=True)
     table.add_column("key", overflow="fold")
     table.add_column("bytes", justify="right")
     for ref in refs:
         table.add_row(
             f"{ref.day} {ref.time[:2]}:{ref.time[2:4]}:{ref.time[4:]}",
-            ref.key,
+            printable(ref.key),
             "" if ref.size is None else str(ref.size),
         )
     out.print(table)
@@ -196,7 +197,7 @@ def show_runs(
     else:
         for result in results:
             if result.run is None:
-                out.print(Text.assemble(("unreadable", "red"), f" {result.error}"))
+                out.print(Text.assemble(("unreadable", "red"), f" {printable(result.error or '')}"))
             else:
                 _print_run(result.run, events)
         if not results:
@@ -220,10 +221,12 @@ def _read_json(result: RunRead) -> dict[str, Any]:
 
 def _print_run(run: ArchivedRun, with_events: bool) -> None:
     ledger = run.ledger
-    out.rule(run.key)
+    out.rule(printable(run.key))
     out.print(
-        f"ledger {ledger.ledger_id}  correlation {ledger.correlation_id}  "
-        f"format {run.format_version}"
+        printable(
+            f"ledger {ledger.ledger_id}  correlation {ledger.correlation_id}  "
+            f"format {run.format_version}"
+        )
     )
     out.print(f"created {ledger.created_at.isoformat()}  closed {_when(ledger.closed_at)}")
     out.print(
@@ -244,7 +247,7 @@ def _print_run(run: ArchivedRun, with_events: bool) -> None:
         strategies = ", ".join(
             f"{name} {weights.get(name, '')}".strip() for name in entry.strategy_names
         )
-        table.add_row(
+        cells = (
             entry.order_id,
             entry.symbol,
             entry.direction,
@@ -255,10 +258,11 @@ def _print_run(run: ArchivedRun, with_events: bool) -> None:
             entry.order_type,
             strategies or "-",
         )
+        table.add_row(*(printable(cell) for cell in cells))
     out.print(table)
     if with_events:
         for record in run.document.get("events", []):
-            out.print(json.dumps(record, ensure_ascii=False), highlight=False)
+            out.print(printable(json.dumps(record, ensure_ascii=False)), highlight=False)
 
 
 def _when(value: datetime | None) -> str:
@@ -324,10 +328,10 @@ def _print_verdicts(verdicts: Sequence[RunVerification]) -> None:
     for verdict in verdicts:
         style = _STYLE[verdict.status]
         table.add_row(
-            verdict.key,
+            printable(verdict.key),
             Text(verdict.status, style=style),
             ", ".join(verdict.failed_checks) or "-",
-            "\n".join(f"{f.check}: {f.message}" for f in verdict.failures) or "-",
+            "\n".join(printable(f"{f.check}: {f.message}") for f in verdict.failures) or "-",
         )
     out.print(table)
 
@@ -349,7 +353,8 @@ def push_outbox(
         print_json([outcome_json(o) for o in outcomes])
     else:
         for outcome in outcomes:
-            out.print(f"{outcome.status:17s} {outcome.key} {outcome.error or ''}".rstrip())
+            line = f"{outcome.status:17s} {outcome.key} {outcome.error or ''}".rstrip()
+            out.print(printable(line))
         out.print(f"{len(outcomes)} document(s) handled")
     if any(o.status in ("outboxed", "conflict", "failed", "quarantined") for o in outcomes):
         raise typer.Exit(1)
