@@ -79,9 +79,14 @@ def prefix_problems(prefix: str) -> list[str]:
     return problems
 
 
+def day_folder(day: date) -> str:
+    """``YYYY/MM/DD``, the year always four digits (``%Y`` gives ``999`` on some platforms)."""
+    return f"{day.year:04d}/{day.month:02d}/{day.day:02d}"
+
+
 def day_prefix(prefix: str, day: date) -> str:
     """The folder of one UTC day, ending in ``/``."""
-    folder = f"{day:%Y/%m/%d}/"
+    folder = day_folder(day) + "/"
     return f"{prefix}/{folder}" if prefix else folder
 
 

@@ -23,7 +23,7 @@ from adapters.archive.files import (
     safe_path,
     write_atomic,
 )
-from adapters.archive.keys import RunRef, parse_key
+from adapters.archive.keys import RunRef, day_folder, parse_key
 from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
@@ -110,7 +110,7 @@ class LocalDirectoryArchive(Archive):
 
     def _walk_range(self, first: date, last: date, start_after: str | None) -> Iterator[RunRef]:
         root = self.directory / self.prefix if self.prefix else self.directory
-        low, high = f"{first:%Y/%m/%d}", f"{last:%Y/%m/%d}"
+        low, high = day_folder(first), day_folder(last)
         for year in _subfolders(root, 4):
             if not low[:4] <= year <= high[:4]:
                 continue
