@@ -58,7 +58,7 @@ def prefix_problems(prefix: str) -> list[str]:
     Every key is ``prefix + "/YYYY/MM/DD/" + name`` with a name of at most
     ``MAX_NAME_LENGTH`` ASCII characters, so a prefix of at most ``MAX_PREFIX_BYTES``
     UTF-8 bytes, each part at most ``MAX_PART_BYTES``, makes every key fit (the outbox's
-    conflict copies add 17 characters to a name, still within a part).
+    files beside a key, e.g. a quarantine reason ``<name>.txt``, still fit a part).
     """
     try:
         size = len(prefix.encode("utf-8"))

@@ -70,9 +70,8 @@ def test_every_key_of_an_accepted_prefix_fits(
     assert all(0 < len(part.encode("utf-8")) <= MAX_PART_BYTES for part in parts)
     assert not any(part in (".", "..") for part in parts)
     assert len(parts[-1]) <= MAX_NAME_LENGTH
-    # The outbox's conflict copy and the temporary file beside it fit a part too.
-    conflict = f"{parts[-1][: -len('.json')]}.{'0' * 16}.json"
-    assert len(conflict) <= MAX_PART_BYTES
+    # The outbox's reason file for a quarantined document fits a part too.
+    assert len(f"{parts[-1]}.txt") <= MAX_PART_BYTES
     ref = parse_key(normal, key)
     assert ref is not None
     assert ref.key == key
