@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -104,8 +105,9 @@ def test_a_deleted_run_is_missing(logged: Archive) -> None:
 
 def test_a_run_the_log_does_not_know_is_unlogged(logged: Archive) -> None:
     write_runs(logged, 2)
-    encoded = encode_run(run(7))
-    key = logged.key_for(run(7))
+    events = run(7)  # once: each call is a new ledger, whose key another run's document misfits
+    encoded = encode_run(events)
+    key = logged.key_for(events)
     assert logged.store(key, encoded.body).status == "written"  # stored, never appended
     verdicts, _ = verify_period(logged, DAY, DAY)
     by_key = {v.key: v for v in verdicts}
@@ -116,14 +118,12 @@ def test_a_run_the_log_does_not_know_is_unlogged(logged: Archive) -> None:
 def test_a_re_encoded_forgery_is_invalid(logged: Archive) -> None:
     """A document rebuilt with a changed price verifies on its own; the log's digest does not."""
     keys = write_runs(logged, 2)
-    events = run(0)
-    forged = [
-        event.model_copy(update={"fill_price": event.fill_price + 1})
-        if hasattr(event, "fill_price")
-        else event
-        for event in events
-    ]
-    body = encode_run(forged).body
+    # The forger's move: the stored run's own records, one price changed, re-encoded.
+    stored = json.loads(logged.read_bytes(keys[0]))
+    records = [{k: v for k, v in event.items() if k != "hash"} for event in stored["events"]]
+    fill = next(record for record in records if record["type"] == "FillRecorded")
+    fill["price"] = str(Decimal(fill["price"]) + 1)
+    body = encode_run(records).body
     overwrite(logged, keys[0], body)
     assert logged.verify(keys[0]).status == "valid"  # the chain alone cannot tell
     verdicts, _ = verify_period(logged, DAY, DAY)
