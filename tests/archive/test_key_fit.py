@@ -51,7 +51,7 @@ def accepted(prefix: str) -> str | None:
         return None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(PREFIXES, st.uuids().map(str) | IDS, IDS | st.none(), TIMES)
 def test_every_key_of_an_accepted_prefix_fits(
     prefix: str, ledger_id: str, correlation_id: str | None, created_at: datetime
