@@ -189,7 +189,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str, str, str]] = {
         version_out_of_place,
         "invalid",
         "record_version",
-        "version 1 'FillRecorded' after a version 2",
+        "version 1 'FillRecorded' after a version",
     ),
 }
 
