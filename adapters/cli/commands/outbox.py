@@ -15,6 +15,7 @@ from rich.table import Table
 
 from adapters.archive import Outbox, OutboxEntry
 from adapters.cli.common import archive_settings, out, print_json
+from adapters.cli.printable import printable
 
 STATES = ("pending", "quarantined", "conflict")
 
@@ -49,7 +50,8 @@ def list_outbox(
     for column in ("state", "key", "file", "details"):
         table.add_column(column, overflow="fold")
     for entry in entries:
-        table.add_row(entry.state, entry.key, str(entry.path), _details(entry))
+        cells = (entry.key, str(entry.path), _details(entry))
+        table.add_row(entry.state, *(printable(cell) for cell in cells))
     out.print(table)
     counts = ", ".join(f"{sum(e.state == s for e in entries)} {s}" for s in STATES)
     out.print(counts)
