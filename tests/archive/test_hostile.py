@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from adapters.archive import Archive, chain_hash, encode_run, verify_document
+from adapters.archive import Archive, LocalDirectoryArchive, chain_hash, encode_run, verify_document
 from adapters.archive.document import GENESIS_HASH, ArchiveReadError, decode_run
 from adapters.archive.limits import DEFAULT_LIMITS, MEMORY_FACTOR
 from tests.archive.runs import LEGACY, closed_run, numbers_json
@@ -312,3 +312,34 @@ def test_documents_larger_than_the_limit_are_not_parsed() -> None:
     verdict = verify_document(HOSTILE_KEY, body)
     assert verdict.status == "unreadable"
     assert f"larger than {DEFAULT_LIMITS.max_bytes} bytes" in verdict.failures[0].message
+
+
+@pytest.mark.timeout(120)
+def test_push_outbox_refuses_hostile_documents_and_sends_the_good_one(archive: Archive) -> None:
+    """The outbox's refusal path judges each entry under the limits: hostile entries stay
+    (``failed``, their reason named), the good one is written, nothing raises."""
+    if isinstance(archive, LocalDirectoryArchive):
+        archive.directory.mkdir(exist_ok=True)
+    outbox = archive.outbox
+    assert outbox is not None
+    events = closed_run(2, correlation_id="good")
+    good = archive.key_for(events)
+    outbox.put(good, encode_run(events).body)
+    names = [
+        "a million events of 0",
+        "nesting 100,000 deep",
+        "duplicate keys",
+        "year 1 with an offset",
+    ]
+    keys = {}
+    for index, name in enumerate(names, start=1):
+        keys[name] = f"trade-ledgers/2024/01/15/{index:06d}-hostile-doc.json"
+        outbox.put(keys[name], HOSTILE[name][0]())
+    outcomes = {o.key: o for o in archive.push_outbox()}
+    assert outcomes[good].status == "written"
+    for name, key in keys.items():
+        assert outcomes[key].status == "failed", (name, outcomes[key])
+        assert f"{HOSTILE[name][1]}: " in (outcomes[key].error or ""), name
+        with pytest.raises(ArchiveReadError, match="no such run"):
+            archive.read_bytes(key)
+    assert archive.verify(good).ok
