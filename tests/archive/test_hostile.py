@@ -10,6 +10,7 @@ is still judged valid, and reading one grows the resident set by less than
 from __future__ import annotations
 
 import contextlib
+import decimal
 import json
 import re
 from collections.abc import Callable
@@ -20,7 +21,14 @@ from typing import Any
 
 import pytest
 
-from adapters.archive import Archive, LocalDirectoryArchive, chain_hash, encode_run, verify_document
+from adapters.archive import (
+    Archive,
+    LocalDirectoryArchive,
+    chain_hash,
+    encode_run,
+    run_key,
+    verify_document,
+)
 from adapters.archive.document import GENESIS_HASH, ArchiveReadError, decode_run
 from adapters.archive.limits import DEFAULT_LIMITS, MEMORY_FACTOR
 from tests.archive.runs import LEGACY, closed_run, numbers_json
@@ -343,3 +351,17 @@ def test_push_outbox_refuses_hostile_documents_and_sends_the_good_one(archive: A
         with pytest.raises(ArchiveReadError, match="no such run"):
             archive.read_bytes(key)
     assert archive.verify(good).ok
+
+
+def test_verdicts_do_not_depend_on_the_callers_decimal_context() -> None:
+    """A caller's context that rounds to 2 digits and traps everything changes no verdict."""
+    encoded = encode_run(closed_run(6))
+    key = run_key("p", encoded.ledger_id, encoded.correlation_id, encoded.created_at)
+    documents = [(key, encoded.body), (HOSTILE_KEY, HOSTILE["a decimal trap in a fill"][0]())]
+    assert [verify_document(k, body).status for k, body in documents] == ["valid", "invalid"]
+    everything = [decimal.Inexact, decimal.Rounded, decimal.Clamped, decimal.FloatOperation]
+    with decimal.localcontext(decimal.Context(prec=2, Emax=5, Emin=-5, traps=everything)):
+        verdicts = [verify_document(k, body) for k, body in documents]
+        assert [v.status for v in verdicts] == ["valid", "invalid"]
+        assert "replay" in verdicts[1].failed_checks
+        assert decode_run(key, encoded.body).ledger.total_buy_value > 100
