@@ -29,6 +29,7 @@ from adapters.analytics.sink import SinkError, open_sink
 from adapters.analytics.sql import connect
 from adapters.archive import ArchiveError
 from adapters.cli.common import archive_settings, chosen_archive, err, out, print_json
+from adapters.cli.printable import printable
 
 FETCH_ROWS = 10_000
 """Rows fetched from DuckDB at a time: output streams, memory does not grow with a result."""
@@ -74,7 +75,7 @@ def export(
         total = sum(1 for _ in archive.list_runs(first.date(), end))
         report = _with_progress(exporter, first.date(), end, workers, total)
     except (ArchiveError, SinkError) as error:
-        err.print(f"export failed: {error}", style="red")
+        err.print(printable(f"export failed: {error}"), style="red")
         raise typer.Exit(1) from error
     _print_report(report, sink.location, as_json)
     if report.left_out:
@@ -96,7 +97,7 @@ def _with_progress(
         def advance(result: RunExport) -> None:
             progress.advance(task)
             if result.left_out:
-                progress.console.print(f"left out {result.key}: {result.status}")
+                progress.console.print(printable(f"left out {result.key}: {result.status}"))
 
         return exporter.export(first, last, workers=workers, on_run=advance)
 
@@ -120,7 +121,7 @@ def _print_report(report: ExportReport, location: str, as_json: bool) -> None:
         f"{report.already_exported} already exported, {len(report.left_out)} left out"
     )
     for result in report.left_out:
-        out.print(f"left out  {result.key}  {result.status}: {result.reason}")
+        out.print(printable(f"left out  {result.key}  {result.status}: {result.reason}"))
 
 
 def sql(
@@ -152,7 +153,7 @@ def sql(
     except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as error:
         raise typer.BadParameter(str(error), param_hint="QUERY") from error
     except duckdb.Error as error:
-        err.print(f"query failed: {error}", style="red")
+        err.print(printable(f"query failed: {error}"), style="red")
         raise typer.Exit(1) from error
     finally:
         connection.close()
@@ -171,7 +172,7 @@ def _text(value: Any) -> str:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date | Decimal):
         return str(value)
-    return str(value)
+    return printable(str(value))  # ids come from archived documents: inert text
 
 
 def _json_value(value: Any) -> Any:
