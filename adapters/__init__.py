@@ -44,18 +44,18 @@ if TYPE_CHECKING:
     )
     from adapters.brokers.simulated import SimulatedBroker
     from adapters.execution.executor import Executor
-    from adapters.execution.result import Anomaly, ExecutionResult, OrderReport
+    from adapters.execution.result import ExecutionResult, OrderReport
     from adapters.reconciliation.report import Discrepancy, ReconciliationReport
     from adapters.reconciliation.runs import reconcile_date, reconcile_ledger, reconcile_run
     from adapters.store import EventStoreError, EventStoreSettings, open_event_store
-    from ledger_domain import Fill, Side
+    from ledger_domain import Anomaly, Fill, Side
 
 _HOMES: dict[str, str] = {
     # execution
     "Executor": "adapters.execution.executor",
     "ExecutionResult": "adapters.execution.result",
     "OrderReport": "adapters.execution.result",
-    "Anomaly": "adapters.execution.result",
+    "Anomaly": "ledger_domain",
     # the event store runs are journalled in
     "EventStoreError": "adapters.store",
     "EventStoreSettings": "adapters.store",

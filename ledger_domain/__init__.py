@@ -6,7 +6,7 @@ eventsourcing's, chosen by configuration).
 
 from ledger_domain.aggregate import Ledger, replay
 from ledger_domain.application import LedgerApplication
-from ledger_domain.broker_fill import RecordedFill
+from ledger_domain.broker_fill import Anomaly, RecordedFill, anomalies_of
 from ledger_domain.errors import (
     ExecutionConflictError,
     InvalidEventStreamError,
@@ -26,6 +26,7 @@ from ledger_domain.service import TradeLedgerService, replay_ledger
 
 __all__ = [
     "WEIGHT_TOLERANCE",
+    "Anomaly",
     "ExecutionConflictError",
     "Fill",
     "FillToRecord",
@@ -52,6 +53,7 @@ __all__ = [
     "TradeLedger",
     "TradeLedgerEntry",
     "TradeLedgerService",
+    "anomalies_of",
     "from_record",
     "replay",
     "replay_ledger",

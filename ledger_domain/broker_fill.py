@@ -10,10 +10,12 @@ its event says what was set aside and why (``FillRecorded.set_aside``). The guid
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, NamedTuple
 
 from ledger_domain import values
+from ledger_domain.aggregate import Ledger
 from ledger_domain.errors import InvalidFillError
 from ledger_domain.fill import (
     NO_QUOTE,
@@ -43,6 +45,30 @@ class RecordedFill(NamedTuple):
     entry: TradeLedgerEntry | None
     set_aside: SetAside
     error: Exception | None
+
+
+class Anomaly(NamedTuple):
+    """Auxiliary data set aside so a fill could be recorded: ``field`` (``quote_at_fill``,
+    ``strategy_attribution.AAPL``, ...) and why; its ``FillRecorded.set_aside`` holds it."""
+
+    execution_id: str
+    order_id: str
+    symbol: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.symbol} execution {self.execution_id}: {self.field} set aside: {self.reason}"
+
+
+def anomalies_of(events: Iterable[Any]) -> list[Anomaly]:
+    """Every part of a fill set aside in a run's events, in recording order."""
+    return [
+        Anomaly(event.execution_id, event.order_id, event.symbol, field, reason)
+        for event in events
+        if isinstance(event, Ledger.FillRecorded)
+        for field, reason in event.set_aside.items()
+    ]
 
 
 def broker_fill_to_record(

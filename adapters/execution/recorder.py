@@ -16,8 +16,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from adapters.execution.result import Anomaly, ExecutionResult
+from adapters.execution.result import ExecutionResult
 from ledger_domain import (
+    Anomaly,
     Fill,
     FrozenDict,
     PlanAttribution,

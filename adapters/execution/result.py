@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.archive.port import WriteOutcome
-from ledger_domain import Fill, Side
+from ledger_domain import Anomaly, Fill, Side
 
 ZERO = Decimal(0)
 
@@ -35,21 +35,6 @@ class OrderReport:
         self.executions += 1
         self.filled_quantity += fill.quantity
         self.filled_value += fill.value
-
-
-@dataclass(frozen=True)
-class Anomaly:
-    """Auxiliary data set aside so a fill could be recorded: ``field`` (``quote_at_fill``,
-    ``strategy_attribution.AAPL``, ...) and why. The fill's event carries the same."""
-
-    execution_id: str
-    order_id: str
-    symbol: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.symbol} execution {self.execution_id}: {self.field} set aside: {self.reason}"
 
 
 @dataclass

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from adapters import Archive, Executor, SimulatedBroker
+from adapters.cli import app
 from ledger_domain import InvalidFillError, Ledger, QuoteModel, TradeLedgerService
 from tests.builders import order, plan, quote
 from tests.executor.conftest import archived, item, make_plan
@@ -112,3 +115,23 @@ def test_the_guide_s_direct_recording_still_refuses_them() -> None:
     with pytest.raises(InvalidFillError, match=r"sum to 0\.9"):
         service.record_filled_order(order(), "c", plan({"AAPL": {"m": 0.5, "n": 0.4}}))
     assert service.total_entries == 0
+
+
+def test_show_lists_the_anomalies_of_an_archived_run(run_archive: Archive) -> None:
+    _, result = run(OddQuotes("AAPL", crossed=True), run_archive, GOOD)
+    assert result.archive is not None
+    where = str(run_archive.directory)  # type: ignore[attr-defined]
+    today = datetime.now(UTC).date().isoformat()
+    shown = CliRunner().invoke(app, ["show", "-a", where, "--date", today, "--json"])
+    assert shown.exit_code == 0, shown.output
+    (document,) = json.loads(shown.stdout)
+    assert [(a["symbol"], a["field"]) for a in document["anomalies"]] == [
+        ("AAPL", "quote_at_fill")
+    ] * 3
+    assert {a["execution_id"] for a in document["anomalies"]} == {
+        a.execution_id for a in result.anomalies
+    }
+    text = CliRunner().invoke(app, ["show", "-a", where, "--date", today])
+    assert text.exit_code == 0, text.output
+    assert "anomalies 3" in text.stdout
+    assert "above ask" in " ".join(text.stdout.split())

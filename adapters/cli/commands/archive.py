@@ -26,6 +26,7 @@ from rich.text import Text
 from adapters.archive import Archive, ArchivedRun, ArchiveError, RunRead, RunRef, RunVerification
 from adapters.cli.common import chosen_archive, err, out, outcome_json, print_json
 from adapters.cli.printable import printable
+from ledger_domain import anomalies_of
 
 PROGRESS_THRESHOLD = 5
 """Show a progress bar when more runs than this are read."""
@@ -215,6 +216,7 @@ def _read_json(result: RunRead) -> dict[str, Any]:
         "format_version": run.format_version,
         "head_hash": run.head_hash,
         "ledger": run.ledger.model_dump(mode="json"),
+        "anomalies": [anomaly._asdict() for anomaly in anomalies_of(run.events)],
         "events": run.document.get("events", []),
     }
 
@@ -260,9 +262,25 @@ def _print_run(run: ArchivedRun, with_events: bool) -> None:
         )
         table.add_row(*(printable(cell) for cell in cells))
     out.print(table)
+    _print_anomalies(run)
     if with_events:
         for record in run.document.get("events", []):
             out.print(printable(json.dumps(record, ensure_ascii=False)), highlight=False)
+
+
+def _print_anomalies(run: ArchivedRun) -> None:
+    """What was set aside from the run's fills so they could be recorded, and why."""
+    anomalies = anomalies_of(run.events)
+    if not anomalies:
+        return
+    out.print(Text(f"anomalies {len(anomalies)} (set aside so the fills could be recorded)"))
+    table = Table()
+    for column in ("execution", "symbol", "set aside", "why"):
+        table.add_column(column, overflow="fold")
+    for anomaly in anomalies:
+        cells = (anomaly.execution_id, anomaly.symbol, anomaly.field, anomaly.reason)
+        table.add_row(*(printable(cell) for cell in cells))
+    out.print(table)
 
 
 def _when(value: datetime | None) -> str:
