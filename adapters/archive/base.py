@@ -78,20 +78,22 @@ class Archive(ABC):
     max_document_bytes: int = MAX_DOCUMENT_BYTES
     """Documents larger than this are neither read (``unreadable``) nor pushed."""
 
+    signer: Signer | None = None
+    """Signs the run log's checkpoints (``None``: runs are not appended to the log)."""
+
     def __init__(
         self,
         *,
         prefix: str,
         enabled: bool = True,
         outbox: Outbox | None = None,
-        signer: Signer | None = None,
         limits: DocumentLimits = DEFAULT_LIMITS,
     ) -> None:
         self.prefix = normalise_prefix(prefix)  # ValueError for "../x", "a//b", ...
         self.enabled = enabled
         self.outbox = outbox
         self._in_flight = InFlight()
-        self.run_log = RunLog(self, signer)
+        self.run_log = RunLog(self)
         """The append-only log of archived runs (appended to only when there is a signer)."""
         self.pending_appends = (
             PendingAppends(outbox.directory / "log-pending") if outbox is not None else None
@@ -167,7 +169,7 @@ class Archive(ABC):
     @property
     def logging_runs(self) -> bool:
         """True when written runs are appended to the run log (a signer is configured)."""
-        return self.run_log.signer is not None
+        return self.signer is not None
 
     def _append_to_log(self, outcome: WriteOutcome, entry: LogEntry) -> WriteOutcome:
         """Append a stored run's leaf; on failure keep it pending. Never raises."""

@@ -27,7 +27,6 @@ from adapters.archive.keys import RunRef, day_folder, parse_key
 from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
-from adapters.signing.port import Signer
 
 
 class LocalDirectoryArchive(Archive):
@@ -40,12 +39,9 @@ class LocalDirectoryArchive(Archive):
         prefix: str = "trade-ledgers",
         enabled: bool = True,
         outbox: Outbox | None = None,
-        signer: Signer | None = None,
         limits: DocumentLimits = DEFAULT_LIMITS,
     ) -> None:
-        super().__init__(
-            prefix=prefix, enabled=enabled, outbox=outbox, signer=signer, limits=limits
-        )
+        super().__init__(prefix=prefix, enabled=enabled, outbox=outbox, limits=limits)
         self.directory = Path(directory)
 
     @property

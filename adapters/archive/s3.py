@@ -28,7 +28,6 @@ from adapters.archive.keys import RunRef, parse_key, range_listing
 from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
 from adapters.archive.outbox import Outbox
 from adapters.archive.settings import EncryptionSettings, S3ClientSettings, check_bucket_name
-from adapters.signing.port import Signer
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -74,12 +73,9 @@ class S3Archive(Archive):
         client_settings: S3ClientSettings | None = None,
         endpoint_url: str | None = None,
         client: S3Client | None = None,
-        signer: Signer | None = None,
         limits: DocumentLimits = DEFAULT_LIMITS,
     ) -> None:
-        super().__init__(
-            prefix=prefix, enabled=enabled, outbox=outbox, signer=signer, limits=limits
-        )
+        super().__init__(prefix=prefix, enabled=enabled, outbox=outbox, limits=limits)
         self.bucket = bucket
         self.encryption = encryption if encryption is not None else EncryptionSettings()
         self.client_settings = (

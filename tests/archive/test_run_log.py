@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +19,8 @@ from adapters.archive.runlog.audit import audit, load_log, verify_period
 from adapters.archive.runlog.merkle import MerkleTree, verify_consistency
 from adapters.archive.runlog.records import Checkpoint, decode_checkpoint
 from adapters.archive.runlog.store import RunLog
+from adapters.signing import create_key
+from tests.archive.conftest import AWS_ENV, FAST_CLIENT, MotoServer
 from tests.archive.runs import CREATED, closed_run
 from tests.archive.signers import KeySigner, trusting
 from tests.archive.test_archive import overwrite
@@ -30,7 +36,7 @@ def signer() -> KeySigner:
 @pytest.fixture
 def logged(archive: Archive, signer: KeySigner) -> Archive:
     """The parametrised archive (local, S3), appending to its run log."""
-    archive.run_log.signer = signer
+    archive.signer = signer
     return archive
 
 
@@ -234,3 +240,63 @@ def test_checkpoints_are_consistent_with_each_other(logged: Archive) -> None:
         new = logged.run_log.read_checkpoint(size + 1)
         proof = state.tree.consistency_proof(size, size + 1)
         verify_consistency(size, size + 1, bytes.fromhex(old.root), bytes.fromhex(new.root), proof)
+
+
+@pytest.mark.moto
+def test_two_processes_append_fifty_runs_each_into_one_bucket(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    """Conditional writes serialise the writers: exactly 100 leaves, every checkpoint chained."""
+    signers = [create_key(tmp_path / f"key-{n}.pem") for n in range(2)]
+    env = {**os.environ, **AWS_ENV}
+    writers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.archive.log_writer",
+                moto_server.endpoint,
+                bucket,
+                str(signer.path),
+                str(first),
+                "50",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        for signer, first in zip(signers, (0, 1000), strict=True)
+    ]
+    results = [writer.communicate(timeout=240) for writer in writers]
+    for writer, (_, errors) in zip(writers, results, strict=True):
+        assert writer.returncode == 0, errors.decode()[-2000:]
+    outcomes = [json.loads(line) for output, _ in results for line in output.splitlines()]
+    assert len(outcomes) == 100
+    assert {outcome["status"] for outcome in outcomes} == {"written"}
+    assert sorted(outcome["index"] for outcome in outcomes) == list(range(100))
+
+    archive = S3Archive(bucket, endpoint_url=moto_server.endpoint, client_settings=FAST_CLIENT)
+    state = load_log(archive.run_log, check=trusting(*signers))
+    assert state.problems == []
+    assert state.size == 100
+    assert state.tree is not None
+    logged = [entry.key for entry in state.entries if entry is not None]
+    assert sorted(logged) == sorted(outcome["key"] for outcome in outcomes)  # each exactly once
+    previous: Checkpoint | None = None
+    for size in range(1, 101):
+        checkpoint = archive.run_log.read_checkpoint(size)
+        assert checkpoint.check_signature(trusting(*signers)).ok
+        assert checkpoint.root == state.tree.root(size).hex()
+        if previous is not None:
+            assert checkpoint.previous == previous.digest
+            proof = state.tree.consistency_proof(size - 1, size)
+            verify_consistency(
+                size - 1,
+                size,
+                bytes.fromhex(previous.root),
+                bytes.fromhex(checkpoint.root),
+                proof,
+            )
+        previous = checkpoint
+    assert archive.run_log.latest() == previous

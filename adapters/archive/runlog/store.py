@@ -47,9 +47,8 @@ class LogError(ArchiveError):
 class RunLog:
     """The append-only log of one archive (reading needs no signer; appending does)."""
 
-    def __init__(self, archive: Archive, signer: Signer | None = None) -> None:
+    def __init__(self, archive: Archive) -> None:
         self.archive = archive
-        self.signer = signer
         self._known: Checkpoint | None = None
         self._lock = threading.Lock()
         self.on_step: Callable[[str], None] | None = None
@@ -134,11 +133,13 @@ class RunLog:
         ``StoreUnavailableError`` or ``ArchiveReadError``; the caller keeps the entry
         pending.
         """
-        signer = self.signer
+        signer = self.archive.signer
         if signer is None:
             raise LogError("no signer configured: the run log cannot be appended to")
         with self._lock:
-            state = self.latest()
+            # A checkpoint this object wrote or read is where to try first: if others have
+            # appended since, the leaf's "exists" says so and the loop catches up.
+            state = self._known if self._known is not None else self.latest()
             for _ in range(MAX_STEPS):
                 size = state.size if state is not None else 0
                 frontier = [bytes.fromhex(value) for value in state.frontier] if state else []
