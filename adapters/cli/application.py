@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import typer
 
-from adapters.cli.commands import analytics, archive, demo, outbox, reconcile
+from adapters.cli.commands import analytics, archive, demo, outbox, reconcile, runlog
 
-COMMAND_GROUPS = (archive, analytics, reconcile, demo, outbox)
+COMMAND_GROUPS = (archive, runlog, analytics, reconcile, demo, outbox)
 """Each module's ``register(app)`` adds its commands: list/show/verify/push-outbox,
-export/sql, reconcile, demo, outbox (list)."""
+checkpoint/audit, export/sql, reconcile, demo, outbox (list)."""
 
 
 def root() -> None:

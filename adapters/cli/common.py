@@ -7,11 +7,15 @@ other).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.archive import (
     Archive,
@@ -21,6 +25,8 @@ from adapters.archive import (
     archive_from_settings,
     open_archive,
 )
+from adapters.archive.runlog.audit import Steps
+from adapters.signing import TrustedKeys, TrustedKeysError
 
 ARCHIVE_HINT = "--archive / TRADE_LEDGER__*"
 
@@ -85,3 +91,33 @@ def outcome_json(outcome: WriteOutcome) -> dict[str, Any]:
         "location": outcome.location,
         "error": outcome.error,
     }
+
+
+@contextmanager
+def progress_steps(quiet: bool = False) -> Iterator[Steps | None]:
+    """Progress bars on stderr, one per long step (``Steps``), or ``None`` when quiet."""
+    if quiet:
+        yield None
+        return
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+
+        def step(label: str, total: int) -> Callable[[int], None]:
+            task = progress.add_task(label, total=total)
+            return lambda done: progress.advance(task, done)
+
+        yield step
+
+
+def trusted_keys_or_exit(path: Path | None) -> TrustedKeys:
+    """The trusted keys of ``path`` (default: the settings'); a bad file is a usage error."""
+    chosen = path if path is not None else archive_settings().signing.trusted_keys_path
+    try:
+        return TrustedKeys.load(chosen) if path is not None else TrustedKeys.load_if_present(chosen)
+    except TrustedKeysError as error:
+        raise typer.BadParameter(str(error), param_hint="--trusted-keys") from error

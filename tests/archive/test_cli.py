@@ -165,7 +165,14 @@ def test_verify_fails_and_names_the_check(filled: tuple[LocalDirectoryArchive, l
     result = run("verify", "-a", str(archive.directory), "--date", "2024-01-15", "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    assert report["counts"] == {"valid": 3, "invalid": 1, "unverifiable": 0, "unreadable": 0}
+    assert report["counts"] == {
+        "valid": 3,
+        "invalid": 1,
+        "unverifiable": 0,
+        "unreadable": 0,
+        "unlogged": 0,
+        "missing": 0,
+    }
     bad = next(item for item in report["runs"] if item["key"] == keys[2])
     assert {"hash_chain", "snapshot"} <= set(bad["failed_checks"])
     table = run("verify", "-a", str(archive.directory), "--key", keys[2])
@@ -199,7 +206,14 @@ def test_verify_legacy_numbers_is_unverifiable_not_invalid(tmp_path: Path) -> No
     strict = run("verify", "-a", str(archive.directory), "--key", LEGACY_KEY, "--json")
     assert strict.exit_code == 1
     report = json.loads(strict.stdout)
-    assert report["counts"] == {"valid": 0, "invalid": 0, "unverifiable": 1, "unreadable": 0}
+    assert report["counts"] == {
+        "valid": 0,
+        "invalid": 0,
+        "unverifiable": 1,
+        "unreadable": 0,
+        "unlogged": 0,
+        "missing": 0,
+    }
     assert report["runs"][0]["failures"] == []
     allowed = run(
         "verify", "-a", str(archive.directory), "--key", LEGACY_KEY, "--allow-unverifiable"

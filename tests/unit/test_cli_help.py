@@ -25,6 +25,8 @@ OPTIONS = {
         "--workers",
     ],
     "push-outbox": ["--archive", "--json"],
+    "checkpoint": ["--archive", "--trusted-keys", "--json"],
+    "audit": ["--since", "--archive", "--trusted-keys", "--json", "--workers"],
     "export": ["--from", "--to", "--dest", "--archive", "--json", "--workers"],
     "sql": ["--export", "--json", "--csv"],
     "reconcile": [

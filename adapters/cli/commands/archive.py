@@ -24,7 +24,16 @@ from rich.table import Table
 from rich.text import Text
 
 from adapters.archive import Archive, ArchivedRun, ArchiveError, RunRead, RunRef, RunVerification
-from adapters.cli.common import chosen_archive, err, out, outcome_json, print_json
+from adapters.archive.runlog.audit import LogState, verify_period
+from adapters.cli.common import (
+    chosen_archive,
+    err,
+    out,
+    outcome_json,
+    print_json,
+    progress_steps,
+    trusted_keys_or_exit,
+)
 from adapters.cli.printable import printable
 from ledger_domain import anomalies_of
 
@@ -289,7 +298,14 @@ def _when(value: datetime | None) -> str:
 
 # -- verify ----------------------------------------------------------------------------
 
-_STYLE = {"valid": "green", "invalid": "red", "unverifiable": "yellow", "unreadable": "red"}
+_STYLE = {
+    "valid": "green",
+    "invalid": "red",
+    "unverifiable": "yellow",
+    "unreadable": "red",
+    "unlogged": "red",
+    "missing": "red",
+}
 
 
 def verify_runs(
@@ -309,31 +325,69 @@ def verify_runs(
     ] = False,
     workers: WorkersOption = 4,
 ) -> None:
-    """Verify runs: hash chain, event order, replay vs snapshot, totals (exit 1 on failure)."""
+    """Verify runs: hash chain, event order, replay vs snapshot, totals; for a day or range
+    also the run log: a logged run gone is missing, a run the log lacks unlogged (exit 1)."""
     archive = chosen_archive(archive_location)
-    selected = _selected_keys(archive, keys, day, first, last)
-    verdicts = list(
-        _with_progress(
-            archive.verify_keys(selected, workers=workers), len(selected), "verifying", as_json
+    days = _day_range(day, first, last)
+    state: LogState | None = None
+    if keys or days is None:
+        selected = _selected_keys(archive, keys, day, first, last)
+        verdicts = list(
+            _with_progress(
+                archive.verify_keys(selected, workers=workers), len(selected), "verifying", as_json
+            )
         )
-    )
+    else:
+        verdicts, state = _verify_period(archive, *days, workers=workers, quiet=as_json)
     counts = dict.fromkeys(_STYLE, 0)
     for verdict in verdicts:
         counts[verdict.status] += 1
     if as_json:
-        print_json(
-            {
-                "archive": archive.location,
-                "counts": counts,
-                "runs": [verdict.as_dict() for verdict in verdicts],
-            }
-        )
+        report: dict[str, Any] = {
+            "archive": archive.location,
+            "counts": counts,
+            "runs": [verdict.as_dict() for verdict in verdicts],
+        }
+        if state is not None:
+            report["log"] = state.as_dict() if state.exists else None
+        print_json(report)
     else:
         _print_verdicts(verdicts)
         out.print(", ".join(f"{count} {status}" for status, count in counts.items()))
-    failed = counts["invalid"] + counts["unreadable"]
-    if failed or (counts["unverifiable"] and not allow_unverifiable):
+        if state is not None:
+            _print_log(state)
+    failed = counts["invalid"] + counts["unreadable"] + counts["unlogged"] + counts["missing"]
+    log_failed = state is not None and bool(state.problems)
+    if failed or log_failed or (counts["unverifiable"] and not allow_unverifiable):
         raise typer.Exit(1)
+
+
+def _verify_period(
+    archive: Archive, first: date, last: date, *, workers: int, quiet: bool
+) -> tuple[list[RunVerification], LogState]:
+    trusted = trusted_keys_or_exit(None)
+    try:
+        with progress_steps(quiet) as steps:
+            return verify_period(
+                archive, first, last, check=trusted, workers=workers, progress=steps
+            )
+    except ArchiveError as error:
+        err.print(f"cannot list {archive.location}: {error}", style="red")
+        raise typer.Exit(1) from error
+
+
+def _print_log(state: LogState) -> None:
+    if not state.exists:
+        out.print("run log: none in this archive (runs are logged when a signer is configured)")
+        return
+    checkpoint = state.checkpoint
+    if checkpoint is not None:
+        out.print(
+            f"run log: {checkpoint.size} runs, root {checkpoint.root[:16]}..., "
+            f"signature {state.signature}"
+        )
+    for problem in state.problems:
+        out.print(Text.assemble(("run log problem: ", "red"), printable(problem)))
 
 
 def _print_verdicts(verdicts: Sequence[RunVerification]) -> None:
