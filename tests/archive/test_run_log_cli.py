@@ -131,8 +131,9 @@ def test_audit_fails_on_a_forged_run_and_verify_names_missing_and_unlogged(
     else:
         assert isinstance(archive, S3Archive)
         archive.client.delete_object(Bucket=archive.bucket, Key=keys[0])
-    stray = archive.key_for(closed_run(2, correlation_id="stray"))
-    archive.store(stray, encode_run(closed_run(2, correlation_id="stray")).body)
+    stray_events = closed_run(2, correlation_id="stray")  # once: each call is a new ledger
+    stray = archive.key_for(stray_events)
+    archive.store(stray, encode_run(stray_events).body)
     verified = run("verify", "-a", location, "--date", DAY, "--json")
     assert verified.exit_code == 1
     statuses = {item["key"]: item["status"] for item in json.loads(verified.stdout)["runs"]}
