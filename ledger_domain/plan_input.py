@@ -36,7 +36,10 @@ def plan_attribution(plan: object) -> PlanAttribution:
         try:
             found = strategy_weights(plan, symbol)
         except InvalidFillError as error:
-            set_aside[error.field] = error.reason
+            # Keyed by the symbol's attribution, whichever part of it failed.
+            field = f"{_ATTRIBUTION}.{symbol}"
+            part = error.field.removeprefix(field).lstrip(".")
+            set_aside[field] = f"{part}: {error.reason}" if part else error.reason
             continue
         if found:
             weights[symbol] = found
