@@ -18,6 +18,8 @@ def signing_config(
     """A fresh configuration folder (``TRADE_LEDGER__SIGNING__CONFIG_DIRECTORY``) per test."""
     folder = tmp_path_factory.mktemp("trade-ledger-config")
     monkeypatch.setenv("TRADE_LEDGER__SIGNING__CONFIG_DIRECTORY", str(folder))
+    # Also where the default points when a test clears the TRADE_LEDGER__ variables.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "xdg"))
     for name in ("KEY_FILE", "KMS_KEY_ID", "TRUSTED_KEYS", "ENABLED"):
         monkeypatch.delenv(f"TRADE_LEDGER__SIGNING__{name}", raising=False)
     return folder

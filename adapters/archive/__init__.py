@@ -12,6 +12,7 @@ Entry points::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from adapters.archive.base import Archive, RunPage, RunRead
 from adapters.archive.document import (
@@ -36,6 +37,7 @@ from adapters.archive.port import RunArchive, WriteOutcome, WriteStatus
 from adapters.archive.s3 import S3Archive, parse_s3_url
 from adapters.archive.settings import ArchiveSettings, EncryptionSettings, S3ClientSettings
 from adapters.archive.verify import Failure, RunVerification, verify_document
+from adapters.signing.configured import signer_from_settings
 
 
 def archive_from_settings(settings: ArchiveSettings | None = None) -> Archive:
@@ -65,26 +67,42 @@ def open_archive(location: str, settings: ArchiveSettings | None = None) -> Arch
 
 
 def _s3_archive(settings: ArchiveSettings, bucket: str, prefix: str) -> S3Archive:
-    return S3Archive(
-        bucket,
-        prefix=prefix,
-        enabled=settings.enabled,
-        outbox=Outbox(settings.outbox_path),
-        encryption=settings.encryption,
-        client_settings=settings.s3,
-        endpoint_url=settings.endpoint_url,
-        limits=settings.limits,
+    return _with_signing(
+        settings,
+        S3Archive(
+            bucket,
+            prefix=prefix,
+            enabled=settings.enabled,
+            outbox=Outbox(settings.outbox_path),
+            encryption=settings.encryption,
+            client_settings=settings.s3,
+            endpoint_url=settings.endpoint_url,
+            limits=settings.limits,
+        ),
     )
 
 
 def _local_archive(settings: ArchiveSettings, directory: Path) -> LocalDirectoryArchive:
-    return LocalDirectoryArchive(
-        directory,
-        prefix=settings.prefix,
-        enabled=settings.enabled,
-        outbox=Outbox(settings.outbox_path),
-        limits=settings.limits,
+    return _with_signing(
+        settings,
+        LocalDirectoryArchive(
+            directory,
+            prefix=settings.prefix,
+            enabled=settings.enabled,
+            outbox=Outbox(settings.outbox_path),
+            limits=settings.limits,
+        ),
     )
+
+
+A = TypeVar("A", bound=Archive)
+
+
+def _with_signing(settings: ArchiveSettings, archive: A) -> A:
+    """The settings' signer (loaded on first write) and trusted keys (read on first verify)."""
+    archive.signer = signer_from_settings(settings.signing)
+    archive.trusted_keys_path = settings.signing.trusted_keys_path
+    return archive
 
 
 __all__ = [

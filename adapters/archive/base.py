@@ -39,8 +39,9 @@ from adapters.archive.runlog.pending import PendingAppends
 from adapters.archive.runlog.records import LogEntry
 from adapters.archive.runlog.store import RunLog
 from adapters.archive.settings import normalise_prefix
+from adapters.archive.signature import same_content, sign_document
 from adapters.archive.verify import RunVerification, unreadable, verify_document
-from adapters.signing.port import Signer
+from adapters.signing import Signer, TrustedKeys
 from ledger_domain import Ledger, LedgerError
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,12 @@ class Archive(ABC):
     """Documents larger than this are neither read (``unreadable``) nor pushed."""
 
     signer: Signer | None = None
-    """Signs the run log's checkpoints (``None``: runs are not appended to the log)."""
+    """Signs each document written and the run log's checkpoints (``None``: documents are
+    written unsigned and runs are not appended to the log)."""
+    trusted_keys: TrustedKeys | None = None
+    """The keys ``verify`` trusts (``None``: none, so no signed document is ``valid``)."""
+    trusted_keys_path: Path | None = None
+    """Where ``trusted_keys`` is read from on first ``verify`` when not given (settings)."""
 
     def __init__(
         self,
@@ -152,17 +158,33 @@ class Archive(ABC):
             key = run_key(
                 self.prefix, encoded.ledger_id, encoded.correlation_id, encoded.created_at
             )
-            outcome = self.store(key, encoded.body)
+            body, signing_error = self._signed(key, encoded.body)
+            outcome = self.store(key, body)
         except Exception as error:  # store() does not raise; this is the last safety net
             log.exception("unexpected error archiving a ledger")
             return WriteOutcome("failed", "", self.location, error=f"not archived: {error!r}")
         outcome = replace(outcome, head_hash=encoded.head_hash)
+        if signing_error is not None:
+            message = f"{outcome.error}; {signing_error}" if outcome.error else signing_error
+            outcome = replace(outcome, error=message)
+        elif self.signer is not None and outcome.status in ("written", "outboxed"):
+            outcome = replace(outcome, signed_by=self.signer.key_id)  # what was stored
         if outcome.status == "written":
-            entry = LogEntry.of_document(key, encoded.body, encoded.head_hash, encoded.ledger_id)
+            entry = LogEntry.of_document(key, body, encoded.head_hash, encoded.ledger_id)
             outcome = self._append_to_log(outcome, entry)
             if self.outbox is not None:
                 self._push_quietly()
         return outcome
+
+    def _signed(self, key: str, body: bytes) -> tuple[bytes, str | None]:
+        """``body`` signed, or unsigned with the reason: signing never stops a write."""
+        if self.signer is None:
+            return body, None
+        try:
+            return sign_document(key, body, self.signer), None
+        except Exception as error:  # SigningError, KMS down, ...: the document still goes
+            log.warning("archive document %s written unsigned: %s", key, error)
+            return body, f"written unsigned (signing failed: {error})"
 
     # -- the run log --------------------------------------------------------------------
 
@@ -264,7 +286,7 @@ class Archive(ABC):
             except ArchiveReadError as error:  # gone again between the PUT and the GET
                 message = f"{key} exists but could not be read: {error}"
                 return WriteOutcome("conflict", key, self.url(key), error=message)
-            if existing == body:
+            if same_content(existing, body):  # a retry, signed again or not at all
                 return WriteOutcome("already_archived", key, self.url(key))
             message = f"a different document is already stored at {key}; not overwritten"
             return WriteOutcome("conflict", key, self.url(key), error=message)
@@ -480,7 +502,18 @@ class Archive(ABC):
             body = self.read_bytes(key)
         except ArchiveReadError as error:
             return unreadable(key, error.reason), None
-        return verify_document(key, body, self.limits), hashlib.sha256(body).hexdigest()
+        verdict = verify_document(key, body, self.limits, trusted=self.trust())
+        return verdict, hashlib.sha256(body).hexdigest()
+
+    def trust(self) -> TrustedKeys | None:
+        """The trusted keys, read once from ``trusted_keys_path`` if not given.
+
+        A missing file trusts no key; a malformed one raises ``TrustedKeysError`` (a
+        configuration error, never a verdict on a document).
+        """
+        if self.trusted_keys is None and self.trusted_keys_path is not None:
+            self.trusted_keys = TrustedKeys.load_if_present(self.trusted_keys_path)
+        return self.trusted_keys
 
     def read_runs(
         self, first: date, last: date | None = None, *, workers: int = 1

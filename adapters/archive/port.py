@@ -49,6 +49,8 @@ class WriteOutcome:
     head_hash: str | None = None
     log_index: int | None = None
     """The run's leaf in the run log; ``None`` when not logged (no signer, or pending)."""
+    signed_by: str | None = None
+    """The key id that signed the document (``None``: written unsigned; ``error`` says why)."""
 
     @property
     def archived(self) -> bool:

@@ -27,6 +27,15 @@ Checks (the ``check`` name of a ``Failure``):
   archive's limits (``adapters.archive.limits``: size, nesting, events, entries, digits);
   the key and the limit are named.
 
+- ``signature``: the signature does not hold: the content changed after signing, the
+  document moved (the signed statement names its full key, prefix included), the block is
+  malformed, or a trusted key's id carries another key's signature.
+
+A current-format document whose content checks pass is ``valid`` only when signed by a
+trusted key (see ``adapters.archive.signature``): ``unsigned`` when it carries no signature
+(documents written before signing, or when signing failed), ``untrusted_key`` when signed
+by a key that is not trusted (or outside the key's trusted period).
+
 A document in the original service's format (snapshot only, no ``events``) has nothing to
 verify against: it is ``unverifiable`` (readable, nothing to prove it), unless it does not
 read as a TradeLedger, its totals (where present) differ from its entries, or it carries
@@ -38,7 +47,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -50,6 +59,7 @@ from adapters.archive.document import (
     FORMAT_VERSION,
     GENESIS_HASH,
     HASH_ALGORITHM,
+    LEGACY_FORMAT_VERSION,
     SNAPSHOT_FIELDS,
     ArchiveReadError,
     chain_hash,
@@ -61,12 +71,23 @@ from adapters.archive.document import (
 )
 from adapters.archive.keys import parse_key, run_key
 from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
+from adapters.archive.signature import SignatureFinding, check_signature
+from adapters.signing import TrustedKeys
 from ledger_domain import InvalidEventStreamError, TradeLedger, from_record, replay
 from ledger_domain.money import EXACT
 
 CLOSED_EVENT = "Closed"
 """The record type that ends every archived stream (only closed ledgers are archived)."""
-VerifyStatus = Literal["valid", "invalid", "unverifiable", "unreadable", "unlogged", "missing"]
+VerifyStatus = Literal[
+    "valid",
+    "invalid",
+    "unverifiable",
+    "unreadable",
+    "unsigned",
+    "untrusted_key",
+    "unlogged",
+    "missing",
+]
 """``unlogged``/``missing``: the run log's set check (``adapters.archive.runlog.audit``)."""
 MAX_DETAILS = 20
 MAX_SHOWN_CHARS = 120
@@ -94,6 +115,10 @@ class RunVerification:
     event_count: int = 0
     entry_count: int = 0
     head_hash: str | None = None
+    signed_by: str | None = None
+    signed_at: str | None = None
+    signature: str | None = None
+    """What the signature check found, in words (``None`` for original-format documents)."""
 
     @property
     def ok(self) -> bool:
@@ -114,6 +139,9 @@ class RunVerification:
             "event_count": self.event_count,
             "entry_count": self.entry_count,
             "head_hash": self.head_hash,
+            "signed_by": self.signed_by,
+            "signed_at": self.signed_at,
+            "signature": self.signature,
             "failed_checks": self.failed_checks,
             "failures": [{"check": f.check, "message": f.message} for f in self.failures],
         }
@@ -125,18 +153,47 @@ def unreadable(key: str, reason: str) -> RunVerification:
 
 
 def verify_document(
-    key: str, body: bytes, limits: DocumentLimits = DEFAULT_LIMITS
+    key: str,
+    body: bytes,
+    limits: DocumentLimits = DEFAULT_LIMITS,
+    *,
+    trusted: TrustedKeys | None = None,
 ) -> RunVerification:
-    """Verify one stored document's bytes; never raises, whatever the bytes are."""
+    """Verify one stored document's bytes: content, place, signature; never raises.
+
+    Without ``trusted`` keys no signature can be ``valid``: a signed document is at best
+    ``untrusted_key``.
+    """
     try:
         document = parse_document(key, body, limits)
     except ArchiveReadError as error:
         return unreadable(key, error.reason)
     try:
-        return verify_parsed(key, document)
+        verdict = verify_parsed(key, document)
     except Exception as error:  # a verdict per document, always
         reason = shorten(f"{type(error).__name__}: {error}", MAX_SHOWN_CHARS * 4)
         return unreadable(key, f"could not be checked ({reason})")
+    if verdict.format_version in (LEGACY_FORMAT_VERSION, -1) or verdict.status == "unreadable":
+        return verdict
+    failures = list(verdict.failures)
+    finding = check_signature(key, body, document, trusted)
+    if finding.verdict == "invalid":
+        failures.append(Failure("signature", finding.message))
+    return replace(
+        verdict,
+        status=_status(failures, finding),
+        failures=tuple(failures),
+        signed_by=finding.key_id,
+        signed_at=finding.signed_at,
+        signature=finding.message,
+    )
+
+
+def _status(failures: list[Failure], finding: SignatureFinding) -> VerifyStatus:
+    """Any failure makes ``invalid``; else the signature decides (``valid`` only if trusted)."""
+    if failures or finding.verdict == "invalid":
+        return "invalid"
+    return finding.verdict
 
 
 def verify_parsed(key: str, document: Mapping[str, Any]) -> RunVerification:

@@ -10,13 +10,15 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import boto3
 import pytest
 
-from adapters.archive import LocalDirectoryArchive, Outbox, S3Archive
+from adapters.archive import Archive, LocalDirectoryArchive, Outbox, S3Archive
 from adapters.archive.settings import S3ClientSettings
 from tests.servers import free_port, port_open, server_missing
+from tests.signing_keys import SIGNER, TRUSTED
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -24,6 +26,7 @@ AWS_ENV = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+A = TypeVar("A", bound=Archive)
 FAST_CLIENT = S3ClientSettings(max_attempts=2, connect_timeout=2, read_timeout=10)
 
 
@@ -100,17 +103,26 @@ def s3_client(moto_server: MotoServer, aws_env: None) -> object:
 
 @pytest.fixture
 def s3_archive(moto_server: MotoServer, bucket: str, tmp_path: Path) -> S3Archive:
-    return S3Archive(
-        bucket,
-        endpoint_url=moto_server.endpoint,
-        client_settings=FAST_CLIENT,
-        outbox=Outbox(tmp_path / "outbox"),
+    return signing(
+        S3Archive(
+            bucket,
+            endpoint_url=moto_server.endpoint,
+            client_settings=FAST_CLIENT,
+            outbox=Outbox(tmp_path / "outbox"),
+        )
     )
 
 
 @pytest.fixture
 def local_archive(tmp_path: Path) -> LocalDirectoryArchive:
-    return LocalDirectoryArchive(tmp_path / "archive", outbox=Outbox(tmp_path / "outbox"))
+    return signing(LocalDirectoryArchive(tmp_path / "archive", outbox=Outbox(tmp_path / "outbox")))
+
+
+def signing(archive: A) -> A:
+    """``archive`` signing with the tests' key and trusting it (as a configured one does)."""
+    archive.signer = SIGNER
+    archive.trusted_keys = TRUSTED
+    return archive
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from adapters.archive.signature import unsigned_bytes
 from ledger_domain import OrderResult, QuoteModel, RebalancePlan, TradeLedgerService
 
 CREATED = datetime(2024, 1, 15, 14, 30, 52, 123456, tzinfo=UTC)
@@ -167,3 +168,13 @@ def edit(body: bytes, change: Any) -> bytes:
     document = json.loads(body)
     change(document)
     return json.dumps(document).encode("utf-8")
+
+
+def unsigned(body: bytes) -> bytes:
+    """A stored document's bytes without its signature block: ``encode_run``'s bytes."""
+    document = json.loads(body)
+    if "signature" not in document:
+        return body
+    cut = unsigned_bytes(body, document)
+    assert cut is not None, "the document is not in its signed form"
+    return cut

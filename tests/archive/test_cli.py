@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from adapters.archive import LocalDirectoryArchive, Outbox, S3Archive, encode_run
 from adapters.cli import app
 from ledger_domain import OrderResult, TradeLedgerService
-from tests.archive.conftest import MotoServer
+from tests.archive.conftest import MotoServer, signing
 from tests.archive.runs import (
     CREATED,
     LEGACY,
@@ -26,6 +26,7 @@ from tests.archive.runs import (
     numbers_json,
 )
 from tests.archive.test_tamper import change_fill_price
+from tests.signing_keys import TRUSTED
 
 runner = CliRunner()
 
@@ -36,11 +37,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("TRADE_LEDGER__"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("TRADE_LEDGER__OUTBOX_DIRECTORY", str(tmp_path / "outbox"))
+    # This machine's configuration trusts the tests' signing key (as after `keys init`).
+    monkeypatch.setenv("TRADE_LEDGER__SIGNING__CONFIG_DIRECTORY", str(tmp_path / "config"))
+    TRUSTED.save(tmp_path / "config" / "trusted-keys.json")
 
 
 @pytest.fixture
 def filled(tmp_path: Path) -> tuple[LocalDirectoryArchive, list[str]]:
-    archive = LocalDirectoryArchive(tmp_path / "archive")
+    archive = signing(LocalDirectoryArchive(tmp_path / "archive"))
     keys = [
         archive.write(
             closed_run(3, correlation_id=f"c{n}", created_at=CREATED + timedelta(days=n // 4))
@@ -172,9 +176,11 @@ def test_verify_fails_and_names_the_check(filled: tuple[LocalDirectoryArchive, l
         "unreadable": 0,
         "unlogged": 0,
         "missing": 0,
+        "unsigned": 0,
+        "untrusted_key": 0,
     }
     bad = next(item for item in report["runs"] if item["key"] == keys[2])
-    assert {"hash_chain", "snapshot"} <= set(bad["failed_checks"])
+    assert {"hash_chain", "snapshot", "signature"} <= set(bad["failed_checks"])
     table = run("verify", "-a", str(archive.directory), "--key", keys[2])
     assert table.exit_code == 1
     assert "hash_chain" in table.stdout
@@ -213,6 +219,8 @@ def test_verify_legacy_numbers_is_unverifiable_not_invalid(tmp_path: Path) -> No
         "unreadable": 0,
         "unlogged": 0,
         "missing": 0,
+        "unsigned": 0,
+        "untrusted_key": 0,
     }
     assert report["runs"][0]["failures"] == []
     allowed = run(
@@ -310,7 +318,8 @@ def test_push_outbox(tmp_path: Path) -> None:
     result = run("push-outbox", "-a", str(archive.directory), "--json")
     assert result.exit_code == 0, result.output
     assert [o["status"] for o in json.loads(result.stdout)] == ["written"]
-    assert archive.verify(archive.key_for(events)).ok
+    pushed = archive.verify(archive.key_for(events))  # outboxed unsigned: sound, unsigned
+    assert (pushed.status, pushed.failures) == ("unsigned", ())
 
 
 def test_push_outbox_never_creates_a_missing_archive_directory(
@@ -370,7 +379,7 @@ MARKUP_ORDER = "ord[/bold]"
 @pytest.fixture
 def markup_run(tmp_path: Path) -> tuple[LocalDirectoryArchive, str]:
     """A run whose ids are rich markup (closing tags with nothing to close)."""
-    archive = LocalDirectoryArchive(tmp_path / "archive")
+    archive = signing(LocalDirectoryArchive(tmp_path / "archive"))
     service = TradeLedgerService(MARKUP_CORRELATION, created_at=CREATED)
     order = OrderResult(
         symbol="AAPL",

@@ -18,9 +18,12 @@ DOCUMENT = Path(__file__).parent / "data" / "first-release-run.json"
 KEY = "trade-ledgers/2026/11/24/101740-7d8c0a64-1cf8-4333-9b4d-a58a58241499-corr%201.json"
 
 
-def test_the_first_releases_run_verifies_valid() -> None:
+def test_the_first_releases_run_passes_every_check_but_is_unsigned() -> None:
+    """Written before documents were signed: nothing wrong with it, nothing proves it."""
     verdict = verify_document(KEY, DOCUMENT.read_bytes())
-    assert verdict.status == "valid", verdict.failures
+    assert verdict.status == "unsigned", verdict.failures
+    assert verdict.failures == ()
+    assert verdict.signed_by is None
     assert verdict.event_count == 5
 
 

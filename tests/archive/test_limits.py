@@ -157,11 +157,13 @@ def test_push_outbox_refuses_what_is_not_a_run_and_leaves_it(archive: Archive) -
         with pytest.raises(Exception, match="no such run"):
             archive.read_bytes(key)
     assert outbox.count() == 4
-    assert archive.verify(good_key).ok
+    pushed = archive.verify(good_key)  # pushed as outboxed: sound, unsigned
+    assert (pushed.status, pushed.failures) == ("unsigned", ())
     assert archive.verify(LEGACY_KEY).status == "unverifiable"
     if isinstance(archive, S3Archive):
         listed = archive.client.list_objects_v2(Bucket=archive.bucket)
-        assert sorted(item["Key"] for item in listed["Contents"]) == sorted([good_key, LEGACY_KEY])
+        runs = [item["Key"] for item in listed["Contents"] if "/log/" not in item["Key"]]
+        assert sorted(runs) == sorted([good_key, LEGACY_KEY])  # (and the signed run log)
     # A second push refuses the same entries again and sends nothing.
     again = archive.push_outbox()
     assert sorted(o.key for o in again) == sorted(["random.txt", evil, invalid_key, misplaced])

@@ -37,7 +37,7 @@ from adapters.cli import app
 from adapters.execution.executor import Executor
 from ledger_domain import to_record
 from tests.archive.conftest import AWS_ENV
-from tests.archive.runs import closed_run
+from tests.archive.runs import closed_run, unsigned
 from tests.executor.conftest import item, make_plan
 from tests.servers import free_port, port_open, server_missing
 
@@ -165,7 +165,8 @@ def test_a_poisoned_document_among_30_is_quarantined_and_the_rest_go(
     assert all(outcomes[key].status == "written" for key in others), outcomes
     for key in others:
         assert archive.read_bytes(key) == bodies[key]
-        assert archive.verify(key).ok
+        verdict = archive.verify(key)  # queued unsigned: sound content, honestly unsigned
+        assert (verdict.status, verdict.failures) == ("unsigned", ())
     assert Path(outcomes[poisoned].location).read_bytes() == bodies[poisoned]
     assert archive.outbox is not None
     assert archive.outbox.count() == 0
@@ -237,14 +238,14 @@ def test_a_conflict_keeps_both_versions_and_is_listed(archive: Archive, tmp_path
     archive.outbox.put(stored.key, refused)
     (outcome,) = archive.push_outbox()
     assert outcome.status == "conflict"
-    assert archive.read_bytes(stored.key) == encode_run(events).body  # not overwritten
+    assert unsigned(archive.read_bytes(stored.key)) == encode_run(events).body  # not overwritten
 
     listing = outbox_listing(archive.outbox.directory)
     assert listing["counts"] == {"pending": 0, "quarantined": 0, "conflict": 1}
     (entry,) = listing["entries"]
     assert entry["key"] == stored.key
     assert Path(entry["path"]).read_bytes() == refused
-    assert Path(entry["archived_path"]).read_bytes() == encode_run(events).body
+    assert unsigned(Path(entry["archived_path"]).read_bytes()) == encode_run(events).body
     assert entry["path"] == outcome.location
 
     text = CliRunner().invoke(app, ["outbox", "list", "--outbox", str(archive.outbox.directory)])

@@ -19,6 +19,7 @@ from adapters.archive.runlog.audit import audit, load_log, verify_period
 from adapters.archive.runlog.merkle import MerkleTree, verify_consistency
 from adapters.archive.runlog.records import Checkpoint, decode_checkpoint
 from adapters.archive.runlog.store import RunLog
+from adapters.archive.signature import sign_document
 from adapters.signing import create_key
 from tests.archive.conftest import AWS_ENV, FAST_CLIENT, MotoServer
 from tests.archive.runs import CREATED, closed_run
@@ -35,8 +36,9 @@ def signer() -> KeySigner:
 
 @pytest.fixture
 def logged(archive: Archive, signer: KeySigner) -> Archive:
-    """The parametrised archive (local, S3), appending to its run log."""
+    """The parametrised archive (local, S3), signing with ``signer`` (documents and log)."""
     archive.signer = signer
+    archive.trusted_keys = trusting(signer)
     return archive
 
 
@@ -109,12 +111,12 @@ def test_a_deleted_run_is_missing(logged: Archive) -> None:
     assert by_key[keys[0]].status == by_key[keys[2]].status == "valid"
 
 
-def test_a_run_the_log_does_not_know_is_unlogged(logged: Archive) -> None:
+def test_a_run_the_log_does_not_know_is_unlogged(logged: Archive, signer: KeySigner) -> None:
     write_runs(logged, 2)
-    events = run(7)  # once: each call is a new ledger, whose key another run's document misfits
-    encoded = encode_run(events)
+    events = run(7)
     key = logged.key_for(events)
-    assert logged.store(key, encoded.body).status == "written"  # stored, never appended
+    body = sign_document(key, encode_run(events).body, signer)  # as the writer would
+    assert logged.store(key, body).status == "written"  # stored, never appended
     verdicts, _ = verify_period(logged, DAY, DAY)
     by_key = {v.key: v for v in verdicts}
     assert by_key[key].status == "unlogged"
@@ -131,7 +133,8 @@ def test_a_re_encoded_forgery_is_invalid(logged: Archive) -> None:
     fill["price"] = str(Decimal(fill["price"]) + 1)
     body = encode_run(records).body
     overwrite(logged, keys[0], body)
-    assert logged.verify(keys[0]).status == "valid"  # the chain alone cannot tell
+    # The chain alone cannot tell; without the key the forger can only leave it unsigned.
+    assert logged.verify(keys[0]).status == "unsigned"
     verdicts, _ = verify_period(logged, DAY, DAY)
     by_key = {v.key: v for v in verdicts}
     assert by_key[keys[0]].status == "invalid"
@@ -210,7 +213,10 @@ def test_a_failed_append_leaves_the_run_archived_and_pending(
     assert logged.pending_appends is not None
     assert logged.pending_appends.count() == 1
     verdicts, state = verify_period(logged, DAY, DAY)
-    assert [v.status for v in verdicts] == ["unlogged"]
+    # The same signer signs documents: it was down, so the run went unsigned and unlogged.
+    assert outcome.error is not None
+    assert "written unsigned" in outcome.error
+    assert [(v.status, v.failed_checks) for v in verdicts] == [("unsigned", ["log"])]
     # The leaf went in, its checkpoint could not be signed: the log says so.
     assert any("no checkpoint" in problem for problem in state.problems)
     signer.fail = False
@@ -219,16 +225,21 @@ def test_a_failed_append_leaves_the_run_archived_and_pending(
     assert logged.run_log.read_entry(0).key == outcome.key
     assert logged.pending_appends.count() == 0
     verdicts, state = verify_period(logged, DAY, DAY)
-    assert [v.status for v in verdicts] == ["valid", "valid"]
+    # Logged now; its document stays as written while the key was down: unsigned.
+    assert [(v.status, v.failed_checks) for v in verdicts] == [("unsigned", []), ("valid", [])]
     assert state.size == 2
     signer.fail = True
     third = logged.write(run(2))
     verdicts, _ = verify_period(logged, DAY, DAY)
-    assert {v.key: v.status for v in verdicts}[third.key] == "unlogged"
+    assert {v.key: v.failed_checks for v in verdicts}[third.key] == ["log"]  # not logged yet
     signer.fail = False
     logged.push_outbox()
     verdicts, _ = verify_period(logged, DAY, DAY)
-    assert [v.status for v in verdicts] == ["valid"] * 3
+    assert [(v.status, v.failed_checks) for v in verdicts] == [
+        ("unsigned", []),
+        ("valid", []),
+        ("unsigned", []),
+    ]
 
 
 def test_checkpoints_are_consistent_with_each_other(logged: Archive) -> None:

@@ -13,9 +13,10 @@ from botocore.exceptions import ClientError
 
 from adapters.archive import Outbox, S3Archive, archive_from_settings, encode_run
 from adapters.archive.settings import ArchiveSettings, EncryptionSettings, S3ClientSettings
-from tests.archive.conftest import MotoServer
-from tests.archive.runs import GUIDE_FIELDS, closed_run
+from tests.archive.conftest import MotoServer, signing
+from tests.archive.runs import GUIDE_FIELDS, closed_run, unsigned
 from tests.servers import free_port
+from tests.signing_keys import SIGNER
 
 pytestmark = pytest.mark.moto
 
@@ -117,29 +118,32 @@ def test_unreachable_endpoint_outboxes_then_push_sends_once(
 ) -> None:
     outbox = Outbox(tmp_path / "outbox")
     closed_port = free_port()
-    down = S3Archive(
-        bucket,
-        endpoint_url=f"http://127.0.0.1:{closed_port}",
-        client_settings=S3ClientSettings(max_attempts=2, connect_timeout=0.5, read_timeout=0.5),
-        outbox=outbox,
+    down = signing(
+        S3Archive(
+            bucket,
+            endpoint_url=f"http://127.0.0.1:{closed_port}",
+            client_settings=S3ClientSettings(max_attempts=2, connect_timeout=0.5, read_timeout=0.5),
+            outbox=outbox,
+        )
     )
     events = closed_run(5)
     outcome = down.write(events)
     assert outcome.status == "outboxed"
     assert outcome.error is not None
-    assert Path(outcome.location).read_bytes() == encode_run(events).body
+    assert outcome.signed_by == SIGNER.key_id  # signed before it waits
+    assert unsigned(Path(outcome.location).read_bytes()) == encode_run(events).body
     assert outbox.count() == 1
     # Still down: the push keeps the document.
     assert [o.status for o in down.push_outbox()] == ["outboxed"]
     assert outbox.count() == 1
 
-    up = S3Archive(bucket, endpoint_url=moto_server.endpoint, outbox=outbox)
+    up = signing(S3Archive(bucket, endpoint_url=moto_server.endpoint, outbox=outbox))
     pushed = up.push_outbox()
     assert [(o.status, o.key) for o in pushed] == [("written", outcome.key)]
     assert outbox.count() == 0
-    assert up.read_bytes(outcome.key) == encode_run(events).body
+    assert unsigned(up.read_bytes(outcome.key)) == encode_run(events).body
     assert up.push_outbox() == []
-    assert up.write(events).status == "already_archived"
+    assert up.write(events).status == "already_archived"  # signed anew, same content
     assert [r.key for r in up.list_runs(date(2024, 1, 15))] == [outcome.key]
     assert up.verify(outcome.key).status == "valid"
 

@@ -122,6 +122,7 @@ def test_tampering_is_detected_and_named(
     verdict = archive.verify(outcome.key)
     assert verdict.status == "invalid"
     assert expected <= set(verdict.failed_checks), verdict.failures
+    assert verdict.failed_checks[-1] == "signature"  # any edit also breaks the signature
     assert all(failure.message for failure in verdict.failures)
 
 
@@ -134,7 +135,8 @@ def test_a_stream_cut_short_is_named_as_not_closed(
     outcome = archive.write(closed_run(5))
     overwrite(archive, outcome.key, edit(archive.read_bytes(outcome.key), tamper))
     verdict = archive.verify(outcome.key)
-    assert verdict.failed_checks == ["replay"], verdict.failures
+    # The content check that names the cut, and the signature (the content changed).
+    assert verdict.failed_checks == ["replay", "signature"], verdict.failures
     assert "does not end with Closed" in verdict.failures[0].message
 
 
@@ -198,7 +200,7 @@ def test_another_hash_algorithm_is_a_format_failure(
     overwrite(archive, outcome.key, edit(archive.read_bytes(outcome.key), change))
     verdict = archive.verify(outcome.key)
     assert verdict.status == "invalid"
-    assert verdict.failed_checks == ["format"]
+    assert verdict.failed_checks == ["format", "signature"]
     assert "hash_algorithm" in verdict.failures[0].message
 
 

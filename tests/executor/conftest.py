@@ -136,3 +136,8 @@ def alpaca_env(alpaca_server: LoopbackAlpaca, monkeypatch: pytest.MonkeyPatch) -
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+def run_documents(directory: Path) -> list[Path]:
+    """The run documents under an archive directory (not its run log, not its outbox)."""
+    return sorted(directory.glob("trade-ledgers/[0-9][0-9][0-9][0-9]/*/*/*.json"))

@@ -15,9 +15,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from adapters import Executor, SimulatedBroker, archive_from_settings, open_archive
+from adapters import (
+    ArchiveSettings,
+    Executor,
+    SimulatedBroker,
+    archive_from_settings,
+)
 from adapters.cli import app, demo_scenario, main
+from adapters.signing.configured import first_use_key
 from tests.executor.alpaca_server import SECRET_KEY, LoopbackAlpaca
+from tests.executor.conftest import run_documents
 from tests.executor.test_alpaca_loopback import alpaca_broker, plan
 from tests.servers import free_port
 
@@ -27,7 +34,7 @@ runner = CliRunner()
 def test_demo_archives_locally_and_summarises(archive_directory: Path) -> None:
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
-    documents = list(archive_directory.rglob("*.json"))
+    documents = run_documents(archive_directory)
     assert len(documents) == 1
     out = result.output
     assert f"archived (written) to {documents[0]}" in " ".join(out.split())
@@ -52,9 +59,11 @@ def test_demo_archives_locally_and_summarises(archive_directory: Path) -> None:
 def test_demo_json_is_one_document_that_matches_the_ledger(archive_directory: Path) -> None:
     result = runner.invoke(app, ["demo", "--json"])
     assert result.exit_code == 0, result.output
-    assert result.stderr == ""
+    # A fresh configuration folder: the one message says where the new key is (stderr).
+    assert result.stderr.startswith("created this machine's signing key"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     payload = json.loads(result.stdout)  # stdout is exactly one JSON document
-    (path,) = archive_directory.rglob("*.json")
+    (path,) = run_documents(archive_directory)
     document = json.loads(path.read_text())
     assert payload["ledger_id"] == document["ledger_id"]
     assert payload["correlation_id"] == document["correlation_id"]
@@ -106,6 +115,7 @@ def test_demo_json_is_one_document_that_matches_the_ledger(archive_directory: Pa
         "status": "written",
         "key": path.relative_to(archive_directory).as_posix(),
         "location": str(path),
+        "signed_by": document["signature"]["key_id"],
         "error": None,
     }
 
@@ -156,6 +166,7 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(
 
     monkeypatch.setattr(demo_scenario, "demo_broker", broken_broker)
     monkeypatch.setattr(sys, "argv", ["trade-ledger", "demo"])
+    first_use_key(ArchiveSettings().signing)  # not a fresh machine: no key message
     with pytest.raises(SystemExit) as exit_info:
         main()
     assert exit_info.value.code == 1
@@ -176,27 +187,45 @@ def test_demo_output_verifies(archive_directory: Path) -> None:
 
 
 def test_demo_on_a_fresh_machine(tmp_path: Path) -> None:
-    """The README's main job: nothing configured, run from an empty directory."""
+    """The README's main job: nothing configured, run from an empty directory.
+
+    The first run creates the machine's signing key in the user's config folder (here a
+    temporary ``XDG_CONFIG_HOME``) and says where, once; ``verify`` with no flags then
+    trusts the run.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADE_LEDGER__")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config-home")
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    completed = subprocess.run(
-        [sys.executable, "-c", "from adapters.cli import main; main()", "demo"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from adapters.cli import main; main()", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    completed = cli("demo")
     assert completed.returncode == 0, completed.stderr
-    documents = list((tmp_path / "trade-ledger-archive").rglob("*.json"))
+    documents = run_documents(tmp_path / "trade-ledger-archive")
     assert len(documents) == 1
     assert "archived (written)" in completed.stdout
-    verdicts = list(
-        open_archive(str(tmp_path / "trade-ledger-archive")).verify_runs(datetime.now(UTC).date())
-    )
-    assert [v.ok for v in verdicts] == [True]
+    key_file = tmp_path / "config-home" / "trade-ledger" / "signing-key.pem"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert str(key_file) in " ".join(completed.stderr.split())
+    assert "created this machine's signing key" in completed.stderr
+    again = cli("demo")
+    assert again.returncode == 0, again.stderr
+    assert "signing key" not in again.stderr  # said once
+    verified = cli("verify", "--date", datetime.now(UTC).date().isoformat(), "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    report = json.loads(verified.stdout)
+    assert report["counts"]["valid"] == 2
+    assert not any(p.name.endswith(".pem") for p in (tmp_path / "trade-ledger-archive").rglob("*"))
 
 
 def archive_a_loopback_run(server: LoopbackAlpaca) -> None:
@@ -352,5 +381,5 @@ def test_demo_never_pushes_the_configured_outbox(
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     assert Outbox(outbox_directory).count() == 1
-    assert [p.name for p in archive_directory.rglob("*.json")] != [Path(key).name]
-    assert len(list(archive_directory.rglob("trade-ledgers/**/*.json"))) == 1  # the demo's own
+    assert [p.name for p in run_documents(archive_directory)] != [Path(key).name]
+    assert len(run_documents(archive_directory)) == 1  # the demo's own

@@ -4,6 +4,7 @@ one ledger per plan, idempotent per plan id, failures of ledger or archive conta
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -33,7 +34,7 @@ from ledger_domain import (
     TradeLedgerService,
     to_record,
 )
-from tests.executor.conftest import ATTRIBUTION, archived, item, make_plan
+from tests.executor.conftest import ATTRIBUTION, archived, item, make_plan, run_documents
 from tests.servers import free_port
 
 FIXED = datetime(2024, 1, 15, 14, 30, 52, tzinfo=UTC)
@@ -456,7 +457,32 @@ def test_default_archive_is_archive_from_settings(
     assert result.archive is not None
     assert result.archive.status == "written"
     assert result.archive.location.startswith(str(archive_directory))
-    assert len(list(archive_directory.rglob("*.json"))) == 1
+    assert len(run_documents(archive_directory)) == 1
+    # No signing key on this machine yet: archived unsigned, and the result says why.
+    assert result.archive.signed_by is None
+    assert result.archive_error is not None
+    assert "written unsigned" in result.archive_error
+    assert "keys init" in result.archive_error
+
+
+def test_the_default_archive_signs_with_the_configured_key(
+    mixed_plan: RebalancePlan, archive_directory: Any
+) -> None:
+    from adapters.archive import ArchiveSettings, archive_from_settings  # noqa: PLC0415
+    from adapters.signing.configured import first_use_key  # noqa: PLC0415
+
+    signer = first_use_key(ArchiveSettings().signing)  # as `trade-ledger keys init` does
+    assert signer is not None
+    result = asyncio.run(Executor(broker()).execute_rebalance_plan(mixed_plan))
+    assert result.archive is not None
+    assert result.archive.status == "written"
+    assert result.archive.signed_by == signer.key_id
+    assert result.archive_error is None
+    (document,) = run_documents(archive_directory)
+    assert json.loads(document.read_bytes())["signature"]["key_id"] == signer.key_id
+    verdict = archive_from_settings().verify(result.archive.key)
+    assert (verdict.status, verdict.signed_by) == ("valid", signer.key_id)
+    assert result.archive.log_index == 0  # the same key signs the run log
 
 
 def test_not_a_broker_is_refused() -> None:

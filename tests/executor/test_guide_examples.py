@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.executor.conftest import ATTRIBUTION, item, make_plan
+from tests.executor.conftest import ATTRIBUTION, item, make_plan, run_documents
 
 
 def test_basic_usage(capsys: pytest.CaptureFixture[str], archive_directory: Path) -> None:
@@ -59,7 +59,7 @@ def test_basic_usage(capsys: pytest.CaptureFixture[str], archive_directory: Path
     assert lines[4].startswith("  Order ID: ")
     assert lines[5] == "  Strategies: momentum_strategy, mean_reversion_strategy"
     # Persistence: written once at the end of the run to the default (local) archive.
-    documents = list(archive_directory.rglob("*.json"))
+    documents = run_documents(archive_directory)
     assert len(documents) == 1
 
 

@@ -22,6 +22,8 @@ OPTIONS = {
         "--to",
         "--json",
         "--allow-unverifiable",
+        "--allow-unsigned",
+        "--trusted-keys",
         "--workers",
     ],
     "push-outbox": ["--archive", "--json"],
@@ -41,7 +43,10 @@ OPTIONS = {
 }
 """Each command and the options it documents (the README and docs/ promise these)."""
 
-GROUPS = {"outbox": {"list": ["--outbox", "--json"]}}
+GROUPS = {
+    "outbox": {"list": ["--outbox", "--json"]},
+    "keys": {"init": ["--key-file", "--trusted-keys", "--json"], "show": ["--key-file", "--json"]},
+}
 """Each command group, listed after the commands, with its sub-commands' options."""
 
 

@@ -279,11 +279,21 @@ def audit(
     since: Checkpoint,
     *,
     check: TrustedKeys | None = None,
-    judge: Judge = verify_document,
+    judge: Judge | None = None,
     workers: int = 8,
     progress: Steps | None = None,
 ) -> AuditReport:
-    """Prove the log extends ``since`` and check every leaf added after it."""
+    """Prove the log extends ``since`` and check every leaf added after it.
+
+    Each leaf's document is judged by ``judge``; by default ``verify_document`` with the
+    archive's limits and the same trusted keys (``check``) as the checkpoints.
+    """
+    if judge is None:
+        limits = log.archive.limits
+
+        def judge(key: str, body: bytes) -> RunVerification:
+            return verify_document(key, body, limits, trusted=check)
+
     state = load_log(log, check=check, workers=workers, progress=progress)
     report = AuditReport(since, state, list(state.problems))
     problems = report.problems

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -35,6 +36,7 @@ from adapters.cli.common import (
     trusted_keys_or_exit,
 )
 from adapters.cli.printable import printable
+from adapters.signing import TrustedKeys
 from ledger_domain import anomalies_of
 
 PROGRESS_THRESHOLD = 5
@@ -305,6 +307,8 @@ _STYLE = {
     "unreadable": "red",
     "unlogged": "red",
     "missing": "red",
+    "unsigned": "yellow",
+    "untrusted_key": "red",
 }
 
 
@@ -323,11 +327,29 @@ def verify_runs(
             help="Exit 0 for documents in the original format (no events to check).",
         ),
     ] = False,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsigned",
+            help="Exit 0 for sound documents written before signing (status unsigned).",
+        ),
+    ] = False,
+    trusted_keys_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--trusted-keys",
+            help="Trusted-keys JSON file (default: TRADE_LEDGER__SIGNING__TRUSTED_KEYS, or "
+            "trusted-keys.json in the user's config folder).",
+        ),
+    ] = None,
     workers: WorkersOption = 4,
 ) -> None:
-    """Verify runs: hash chain, event order, replay vs snapshot, totals; for a day or range
-    also the run log: a logged run gone is missing, a run the log lacks unlogged (exit 1)."""
+    """Verify runs: signature, place, hash chain, event order, replay, totals; for a day or
+    range also the run log: a logged run gone is missing, a run the log lacks unlogged (exit
+    1 unless every run is valid)."""
     archive = chosen_archive(archive_location)
+    trusted = trusted_keys_or_exit(trusted_keys_file)
+    archive.trusted_keys = trusted
     days = _day_range(day, first, last)
     state: LogState | None = None
     if keys or days is None:
@@ -338,7 +360,9 @@ def verify_runs(
             )
         )
     else:
-        verdicts, state = _verify_period(archive, *days, workers=workers, quiet=as_json)
+        verdicts, state = _verify_period(
+            archive, *days, trusted=trusted, workers=workers, quiet=as_json
+        )
     counts = dict.fromkeys(_STYLE, 0)
     for verdict in verdicts:
         counts[verdict.status] += 1
@@ -356,16 +380,32 @@ def verify_runs(
         out.print(", ".join(f"{count} {status}" for status, count in counts.items()))
         if state is not None:
             _print_log(state)
-    failed = counts["invalid"] + counts["unreadable"] + counts["unlogged"] + counts["missing"]
+    failed = (
+        counts["invalid"]
+        + counts["unreadable"]
+        + counts["unlogged"]
+        + counts["missing"]
+        + counts["untrusted_key"]
+    )
     log_failed = state is not None and bool(state.problems)
-    if failed or log_failed or (counts["unverifiable"] and not allow_unverifiable):
+    if (
+        failed
+        or log_failed
+        or (counts["unverifiable"] and not allow_unverifiable)
+        or (counts["unsigned"] and not allow_unsigned)
+    ):
         raise typer.Exit(1)
 
 
 def _verify_period(
-    archive: Archive, first: date, last: date, *, workers: int, quiet: bool
+    archive: Archive,
+    first: date,
+    last: date,
+    *,
+    trusted: TrustedKeys,
+    workers: int,
+    quiet: bool,
 ) -> tuple[list[RunVerification], LogState]:
-    trusted = trusted_keys_or_exit(None)
     try:
         with progress_steps(quiet) as steps:
             return verify_period(
@@ -403,7 +443,8 @@ def _print_verdicts(verdicts: Sequence[RunVerification]) -> None:
             printable(verdict.key),
             Text(verdict.status, style=style),
             ", ".join(verdict.failed_checks) or "-",
-            "\n".join(printable(f"{f.check}: {f.message}") for f in verdict.failures) or "-",
+            "\n".join(printable(f"{f.check}: {f.message}") for f in verdict.failures)
+            or printable(verdict.signature or "-"),
         )
     out.print(table)
 

@@ -24,6 +24,7 @@ from rich.table import Table
 from adapters.cli.common import archive_settings, err, print_json
 
 if TYPE_CHECKING:
+    from adapters.archive import ArchiveSettings
     from adapters.cli.demo_scenario import DemoRun
     from projections import StrategyRow
 
@@ -82,6 +83,7 @@ def demo(
     settings = archive_settings().model_copy(
         update={"outbox_directory": Path(location) / ".outbox"}
     )
+    _first_use_key(settings, Path(location))
     archive = open_archive(location, settings)
     run = demo_scenario.run_demo(archive)
     if as_json:
@@ -104,6 +106,33 @@ def demo(
             soft_wrap=True,
         )
         raise typer.Exit(1)
+
+
+def _first_use_key(settings: ArchiveSettings, archive_directory: Path) -> None:
+    """On a fresh machine, create and trust the signing key, and say where (once)."""
+    from adapters.signing import SigningError  # noqa: PLC0415
+    from adapters.signing.configured import first_use_key  # noqa: PLC0415
+
+    signing = settings.signing
+    key_path = signing.key_path.resolve()
+    if key_path == archive_directory or archive_directory in key_path.parents:
+        raise typer.BadParameter(
+            f"the signing key {str(signing.key_path)!r} is inside the archive directory: a "
+            "private key must never be stored in the archive",
+            param_hint="TRADE_LEDGER__SIGNING__KEY_FILE",
+        )
+    try:
+        signer = first_use_key(signing)
+    except SigningError as error:
+        err.print(f"no signing key ({error}): the run is archived unsigned", style="yellow")
+        return
+    if signer is not None:
+        err.print(
+            f"created this machine's signing key {signer.key_id} at {signing.key_path} "
+            f"(mode 0600); its public key is trusted in {signing.trusted_keys_path}, so "
+            "`trade-ledger verify` trusts the runs signed here",
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -162,6 +191,7 @@ def _archive_json(run: DemoRun) -> dict[str, Any]:
         "status": outcome.status if outcome is not None else None,
         "key": outcome.key if outcome is not None else None,
         "location": outcome.location if outcome is not None else None,
+        "signed_by": outcome.signed_by if outcome is not None else None,
         "error": result.archive_error,
     }
 
@@ -259,3 +289,5 @@ def _print_summary(run: DemoRun) -> None:
             f"archived ({outcome.status}) to {outcome.location}", highlight=False, soft_wrap=True
         )
         console.print(f"  key: {outcome.key}", highlight=False, soft_wrap=True)
+        signed = f"signed by key {outcome.signed_by}" if outcome.signed_by else result.archive_error
+        console.print(f"  {signed or 'not signed'}", highlight=False, soft_wrap=True)
