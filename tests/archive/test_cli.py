@@ -26,7 +26,7 @@ from tests.archive.runs import (
     numbers_json,
 )
 from tests.archive.test_tamper import change_fill_price
-from tests.signing_keys import TRUSTED
+from tests.signing_keys import trust_test_key
 
 runner = CliRunner()
 
@@ -37,9 +37,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("TRADE_LEDGER__"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("TRADE_LEDGER__OUTBOX_DIRECTORY", str(tmp_path / "outbox"))
-    # This machine's configuration trusts the tests' signing key (as after `keys init`).
-    monkeypatch.setenv("TRADE_LEDGER__SIGNING__CONFIG_DIRECTORY", str(tmp_path / "config"))
-    TRUSTED.save(tmp_path / "config" / "trusted-keys.json")
+    trust_test_key(monkeypatch, tmp_path / "config")
 
 
 @pytest.fixture

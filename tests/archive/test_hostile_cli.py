@@ -25,6 +25,7 @@ from tests.archive.conftest import MotoServer
 from tests.archive.runs import CREATED, closed_run
 from tests.archive.test_archive import overwrite
 from tests.archive.test_hostile import HOSTILE
+from tests.signing_keys import trust_test_key
 
 runner = CliRunner()
 DAY = "2024-01-15"
@@ -38,6 +39,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("TRADE_LEDGER__"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("TRADE_LEDGER__OUTBOX_DIRECTORY", str(tmp_path / "outbox"))
+    trust_test_key(monkeypatch, tmp_path / "config")
 
 
 def location(archive: Archive, moto: MotoServer | None, monkeypatch: pytest.MonkeyPatch) -> str:

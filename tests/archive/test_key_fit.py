@@ -32,6 +32,7 @@ from adapters.archive.keys import (
     safe_id,
 )
 from adapters.archive.settings import normalise_prefix
+from adapters.signing.configured import first_use_key
 from tests.archive.runs import closed_run
 
 # Parts near the limits, in ASCII and in 2-, 3- and 4-byte UTF-8 characters.
@@ -116,6 +117,7 @@ def test_a_prefix_at_the_limits_archives_outboxes_and_lists(tmp_path: Path) -> N
     settings = ArchiveSettings(
         prefix=prefix, local_directory=tmp_path / "archive", outbox_directory=tmp_path / "out"
     )
+    assert first_use_key(settings.signing) is not None  # signed at the longest keys too
     archive = archive_from_settings(settings)
     long_id = "c" * 256
     events = closed_run(2, correlation_id=long_id)
