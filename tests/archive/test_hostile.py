@@ -31,8 +31,10 @@ from adapters.archive import (
 )
 from adapters.archive.document import GENESIS_HASH, ArchiveReadError, decode_run
 from adapters.archive.limits import DEFAULT_LIMITS, MEMORY_FACTOR
+from adapters.archive.signature import sign_document
 from tests.archive.runs import LEGACY, closed_run, numbers_json
 from tests.archive.test_archive import overwrite
+from tests.signing_keys import SIGNER, TRUSTED
 
 DAY = date(2024, 1, 15)
 HOSTILE_KEY = "trade-ledgers/2024/01/15/000001-hostile-doc.json"
@@ -333,7 +335,7 @@ def test_push_outbox_refuses_hostile_documents_and_sends_the_good_one(archive: A
     assert outbox is not None
     events = closed_run(2, correlation_id="good")
     good = archive.key_for(events)
-    outbox.put(good, encode_run(events).body)
+    outbox.put(good, sign_document(good, encode_run(events).body, SIGNER))
     names = [
         "a million events of 0",
         "nesting 100,000 deep",
@@ -358,11 +360,13 @@ def test_verdicts_do_not_depend_on_the_callers_decimal_context() -> None:
     """A caller's context that rounds to 2 digits and traps everything changes no verdict."""
     encoded = encode_run(closed_run(6))
     key = run_key("p", encoded.ledger_id, encoded.correlation_id, encoded.created_at)
-    documents = [(key, encoded.body), (HOSTILE_KEY, HOSTILE["a decimal trap in a fill"][0]())]
-    assert [verify_document(k, body).status for k, body in documents] == ["valid", "invalid"]
+    signed = sign_document(key, encoded.body, SIGNER)
+    documents = [(key, signed), (HOSTILE_KEY, HOSTILE["a decimal trap in a fill"][0]())]
+    statuses = [verify_document(k, body, trusted=TRUSTED).status for k, body in documents]
+    assert statuses == ["valid", "invalid"]
     everything = [decimal.Inexact, decimal.Rounded, decimal.Clamped, decimal.FloatOperation]
     with decimal.localcontext(decimal.Context(prec=2, Emax=5, Emin=-5, traps=everything)):
-        verdicts = [verify_document(k, body) for k, body in documents]
+        verdicts = [verify_document(k, body, trusted=TRUSTED) for k, body in documents]
         assert [v.status for v in verdicts] == ["valid", "invalid"]
         assert "replay" in verdicts[1].failed_checks
         assert decode_run(key, encoded.body).ledger.total_buy_value > 100
