@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.archive import Archive, LocalDirectoryArchive, Outbox, S3Archive, encode_run
+from adapters.archive.signature import sign_document
 from adapters.cli import app
 from adapters.signing import TrustedKeys, trusted_entry
 from tests.archive.conftest import FAST_CLIENT, MotoServer
@@ -112,7 +113,7 @@ def test_checkpoint_then_audit_passes_and_prints_the_new_checkpoint(
 
 
 def test_audit_fails_on_a_forged_run_and_verify_names_missing_and_unlogged(
-    logged: tuple[Archive, str], tmp_path: Path
+    logged: tuple[Archive, str], tmp_path: Path, signer: KeySigner
 ) -> None:
     archive, location = logged
     keys = write(archive, range(3))
@@ -133,7 +134,7 @@ def test_audit_fails_on_a_forged_run_and_verify_names_missing_and_unlogged(
         archive.client.delete_object(Bucket=archive.bucket, Key=keys[0])
     stray_events = closed_run(2, correlation_id="stray")  # once: each call is a new ledger
     stray = archive.key_for(stray_events)
-    archive.store(stray, encode_run(stray_events).body)
+    archive.store(stray, sign_document(stray, encode_run(stray_events).body, signer))  # no leaf
     verified = run("verify", "-a", location, "--date", DAY, "--json")
     assert verified.exit_code == 1
     statuses = {item["key"]: item["status"] for item in json.loads(verified.stdout)["runs"]}
