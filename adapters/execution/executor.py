@@ -115,6 +115,7 @@ class Executor:
         self._ledger_factory = ledger_factory
         self._store_settings = store
         self._store: LedgerApplication | None = None
+        self._store_lock = threading.Lock()  # plans open their runs on worker threads
         self.max_quote_age = max_quote_age
         self._given_ledger = trade_ledger
         self._current_ledger = trade_ledger
@@ -179,9 +180,10 @@ class Executor:
     def event_store(self) -> LedgerApplication:
         """The store runs are journalled in (``EventStoreSettings()`` unless given); opened
         once, shared by every run of this executor. Raises ``EventStoreError``."""
-        if self._store is None:
-            self._store = open_event_store(self._store_settings)
-        return self._store
+        with self._store_lock:
+            if self._store is None:
+                self._store = open_event_store(self._store_settings)
+            return self._store
 
     def _new_ledger(self, correlation_id: str) -> TradeLedgerService:
         if self._ledger_factory is not None:
