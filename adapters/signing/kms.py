@@ -2,17 +2,16 @@
 
 The private key never leaves KMS; ``get_public_key`` gives the public half once (cached),
 whose fingerprint is the ``key_id`` written into documents and trusted-keys files. A
-message of up to 4,096 bytes is sent as is (``RAW``); a longer one as its SHA-256
-(``DIGEST``): for ``ECDSA_SHA_256`` both give the same signature of the message. Retries
+message is sent as is (``MessageType=RAW``, at most 4,096 bytes: a document's statement is
+far shorter; a longer message is refused with ``SigningError``, never truncated). Retries
 and timeouts are botocore's own (``standard`` mode); the endpoint comes from boto3's
 ``AWS_ENDPOINT_URL_KMS`` / ``AWS_ENDPOINT_URL`` or ``endpoint_url``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 import boto3
 from botocore.config import Config
@@ -68,16 +67,18 @@ class KmsSigner:
                 response = self.client.get_public_key(KeyId=self.kms_key_id)
             except (ClientError, BotoCoreError) as error:
                 raise SigningError(f"KMS key {self.kms_key_id!r}: {error}") from error
-            if response.get("KeySpec") != KEY_SPEC or SIGNING_ALGORITHM not in response.get(
-                "SigningAlgorithms", []
-            ):
+            # KeySpec (CustomerMasterKeySpec in older answers, and moto's).
+            spec = response.get("KeySpec") or response.get("CustomerMasterKeySpec")
+            if spec != KEY_SPEC or SIGNING_ALGORITHM not in response.get("SigningAlgorithms", []):
                 raise SigningError(
-                    f"KMS key {self.kms_key_id!r} is {response.get('KeySpec')!r}; signing needs "
-                    f"a {KEY_SPEC} key with {SIGNING_ALGORITHM} (KeyUsage SIGN_VERIFY)"
+                    f"KMS key {self.kms_key_id!r} is {spec!r}; signing needs a {KEY_SPEC} key "
+                    f"with {SIGNING_ALGORITHM} (KeyUsage SIGN_VERIFY)"
                 )
             key = serialization.load_der_public_key(response["PublicKey"])
-            if not isinstance(key, ec.EllipticCurvePublicKey):
-                raise SigningError(f"KMS key {self.kms_key_id!r} gave no EC public key")
+            if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(
+                key.curve, ec.SECP256R1
+            ):
+                raise SigningError(f"KMS key {self.kms_key_id!r} gave no P-256 public key")
             self._public = key
         return self._public
 
@@ -91,16 +92,15 @@ class KmsSigner:
     def sign(self, message: bytes) -> bytes:
         """The DER ECDSA signature of ``message`` (SHA-256) made by KMS."""
         self._public_key()  # a key that cannot sign is refused before anything is sent
-        kind: Literal["RAW", "DIGEST"]
-        if len(message) <= MAX_RAW_MESSAGE:
-            payload, kind = message, "RAW"
-        else:
-            payload, kind = hashlib.sha256(message).digest(), "DIGEST"
+        if len(message) > MAX_RAW_MESSAGE:
+            raise SigningError(
+                f"a {len(message)}-byte message is longer than KMS signs ({MAX_RAW_MESSAGE})"
+            )
         try:
             response = self.client.sign(
                 KeyId=self.kms_key_id,
-                Message=payload,
-                MessageType=kind,
+                Message=message,
+                MessageType="RAW",
                 SigningAlgorithm=SIGNING_ALGORITHM,
             )
         except (ClientError, BotoCoreError) as error:
