@@ -32,6 +32,7 @@ from adapters.archive.files import UnsafeKeyError
 from adapters.archive.keys import RunRef, run_key, safe_id
 from adapters.archive.limits import DocumentLimits
 from adapters.archive.local import LocalDirectoryArchive
+from adapters.archive.object_lock import ObjectLockSettings, Retention
 from adapters.archive.outbox import Outbox, OutboxEntry
 from adapters.archive.port import RunArchive, WriteOutcome, WriteStatus
 from adapters.archive.s3 import S3Archive, parse_s3_url
@@ -78,6 +79,7 @@ def _s3_archive(settings: ArchiveSettings, bucket: str, prefix: str) -> S3Archiv
             client_settings=settings.s3,
             endpoint_url=settings.endpoint_url,
             limits=settings.limits,
+            object_lock=settings.object_lock,
         ),
     )
 
@@ -118,9 +120,11 @@ __all__ = [
     "Failure",
     "KeyExistsError",
     "LocalDirectoryArchive",
+    "ObjectLockSettings",
     "OpenLedgerError",
     "Outbox",
     "OutboxEntry",
+    "Retention",
     "RunArchive",
     "RunPage",
     "RunRead",

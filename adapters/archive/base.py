@@ -33,6 +33,7 @@ from adapters.archive.files import UnreadableFileError, read_regular_file
 from adapters.archive.inflight import InFlight
 from adapters.archive.keys import RunRef, parse_key, run_key
 from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
+from adapters.archive.object_lock import Retention
 from adapters.archive.outbox import Outbox
 from adapters.archive.port import WriteOutcome
 from adapters.archive.runlog.pending import PendingAppends
@@ -487,6 +488,10 @@ class Archive(ABC):
     def read(self, key: str) -> ArchivedRun:
         """One run as typed objects; ``ArchiveReadError`` naming the key if unreadable."""
         return decode_run(key, self.read_bytes(key), self.limits)
+
+    def retention(self, key: str) -> Retention | None:
+        """The WORM lock on ``key``'s document (``None``: none; a local archive has none)."""
+        return None
 
     def replay(self, key: str) -> Ledger:
         """One run's events folded back through the aggregate."""

@@ -26,6 +26,7 @@ from adapters.archive.errors import KeyExistsError, StoreRefusedError, StoreUnav
 from adapters.archive.files import read_at_most, too_large
 from adapters.archive.keys import RunRef, parse_key, range_listing
 from adapters.archive.limits import DEFAULT_LIMITS, DocumentLimits
+from adapters.archive.object_lock import ObjectLockSettings, Retention
 from adapters.archive.outbox import Outbox
 from adapters.archive.settings import EncryptionSettings, S3ClientSettings, check_bucket_name
 
@@ -74,9 +75,12 @@ class S3Archive(Archive):
         endpoint_url: str | None = None,
         client: S3Client | None = None,
         limits: DocumentLimits = DEFAULT_LIMITS,
+        object_lock: ObjectLockSettings | None = None,
     ) -> None:
         super().__init__(prefix=prefix, enabled=enabled, outbox=outbox, limits=limits)
         self.bucket = bucket
+        self.object_lock = object_lock if object_lock is not None else ObjectLockSettings()
+        """Retention put on every object written (documents, log leaves, checkpoints)."""
         self.encryption = encryption if encryption is not None else EncryptionSettings()
         self.client_settings = (
             client_settings if client_settings is not None else S3ClientSettings()
@@ -133,6 +137,7 @@ class S3Archive(Archive):
                     ChecksumAlgorithm="SHA256",
                     ContentType="application/json",
                     **self._encryption_args(),
+                    **self.object_lock.put_args(),
                 )
                 return
             except ClientError as error:
@@ -149,6 +154,22 @@ class S3Archive(Archive):
                 raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
             except BotoCoreError as error:
                 raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
+
+    def retention(self, key: str) -> Retention | None:
+        """The Object Lock on the current version of ``key`` (``None``: not locked)."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if _code(error) in _MISSING:
+                raise ArchiveReadError(key, f"no such run in {self.location}") from error
+            raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
+        except BotoCoreError as error:
+            raise StoreUnavailableError(f"{self.url(key)}: {error}") from error
+        mode, until = head.get("ObjectLockMode"), head.get("ObjectLockRetainUntilDate")
+        if mode is None or until is None:
+            return None
+        hold = head.get("ObjectLockLegalHoldStatus") == "ON"
+        return Retention(str(mode), until, hold)
 
     def _get(self, key: str) -> bytes:
         """The object's bytes, at most ``max_document_bytes``: a larger one is unreadable.

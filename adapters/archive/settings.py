@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.archive.keys import prefix_problems
 from adapters.archive.limits import DocumentLimits
+from adapters.archive.object_lock import ObjectLockSettings
 from adapters.signing.settings import SigningSettings
 
 EncryptionMode = Literal["AES256", "aws:kms", "aws:kms:dsse", "none"]
@@ -135,6 +136,7 @@ class ArchiveSettings(BaseSettings):
     s3: S3ClientSettings = Field(default_factory=S3ClientSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     limits: DocumentLimits = Field(default_factory=DocumentLimits)
+    object_lock: ObjectLockSettings = Field(default_factory=ObjectLockSettings)
     """What one stored document may hold (``TRADE_LEDGER__LIMITS__MAX_BYTES``, ...)."""
 
     @field_validator("prefix")

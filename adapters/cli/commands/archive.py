@@ -197,25 +197,46 @@ def show_runs(
     events: Annotated[bool, typer.Option("--events", help="Also print the event stream.")] = False,
     workers: WorkersOption = 4,
 ) -> None:
-    """Show runs as typed ledgers: summary, totals and entries (exit 1 if one is unreadable)."""
+    """Show runs as typed ledgers: summary, totals, entries and retention (WORM lock)
+    (exit 1 if one is unreadable)."""
     archive = chosen_archive(archive_location)
     selected = _selected_keys(archive, keys, day, first, last)
     reads = _with_progress(
         archive.read_keys(selected, workers=workers), len(selected), "reading", as_json
     )
     results = list(reads)
+    locks = {r.key: _retention(archive, r.key) for r in results if r.run is not None}
     if as_json:
-        print_json([_read_json(result) for result in results])
+        print_json(
+            [
+                {**_read_json(result), "retention": locks[result.key]["retention"]}
+                if result.key in locks
+                else _read_json(result)
+                for result in results
+            ]
+        )
     else:
         for result in results:
             if result.run is None:
                 out.print(Text.assemble(("unreadable", "red"), f" {printable(result.error or '')}"))
             else:
                 _print_run(result.run, events)
+                out.print(f"retention {locks[result.key]['retention_text']}")
         if not results:
             out.print("no runs")
     if any(result.run is None for result in results):
         raise typer.Exit(1)
+
+
+def _retention(archive: Archive, key: str) -> dict[str, Any]:
+    """The run's WORM lock for ``show``: JSON ``retention`` (or null) and a line of text."""
+    try:
+        lock = archive.retention(key)
+    except ArchiveError as error:
+        return {"retention": None, "retention_text": f"unknown ({printable(str(error))})"}
+    if lock is None:
+        return {"retention": None, "retention_text": "none (not locked)"}
+    return {"retention": lock.as_dict(), "retention_text": str(lock)}
 
 
 def _read_json(result: RunRead) -> dict[str, Any]:
