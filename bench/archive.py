@@ -26,12 +26,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from adapters.archive import Archive, LocalDirectoryArchive, S3Archive, verify_document
 from adapters.archive.settings import S3ClientSettings
+from adapters.signing import LocalSigner, TrustedKeys, trusted_entry
 from ledger_domain import OrderResult, QuoteModel, RebalancePlan, TradeLedgerService
 
 DAY = datetime(2024, 1, 15, tzinfo=UTC)
@@ -99,7 +102,7 @@ def pooled(function: Callable[[Any], Any], items: Iterable[Any], workers: int) -
 
 def exercise(
     name: str, archive: Archive, runs: list[list[Any]], workers: int
-) -> tuple[list[dict[str, Any]], list[bytes]]:
+) -> tuple[list[dict[str, Any]], list[tuple[str, bytes]]]:
     """Write, list, read and verify every run; rows of figures and the stored bytes."""
     count, events = len(runs), sum(len(r) for r in runs)
     print(f"{name}: {archive.location}")
@@ -140,14 +143,18 @@ def exercise(
     )
     rows.append(row)
     assert sum(len(r.events) for r in reads) == events
-    bodies = pooled(archive.read_bytes, keys, workers)
+    bodies = list(zip(keys, pooled(archive.read_bytes, keys, workers), strict=True))
     for row in rows:
         row["backend"] = name
     return rows, bodies
 
 
-def verify_vs_json(bodies: list[bytes], rounds: int = 7) -> dict[str, float]:
-    """Verify and plain ``json.loads`` of the same bytes, interleaved rounds; median ratio."""
+def verify_vs_json(
+    documents: list[tuple[str, bytes]], trusted: TrustedKeys, rounds: int = 7
+) -> dict[str, float]:
+    """Verify (signature included) and plain ``json.loads`` of the same signed bytes,
+    interleaved rounds; median ratio."""
+    bodies = [body for _, body in documents]
     ratios, loads_times, verify_times = [], [], []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -155,9 +162,10 @@ def verify_vs_json(bodies: list[bytes], rounds: int = 7) -> dict[str, float]:
             json.loads(body)
         loads = time.perf_counter() - start
         start = time.perf_counter()
-        for body in bodies:
-            verify_document("bench", body)
+        for key, body in documents:
+            verdict = verify_document(key, body, trusted=trusted)
         verify = time.perf_counter() - start
+        assert verdict.status == "valid", verdict
         loads_times.append(loads)
         verify_times.append(verify)
         ratios.append(verify / loads)
@@ -172,6 +180,18 @@ def verify_vs_json(bodies: list[bytes], rounds: int = 7) -> dict[str, float]:
         "verify_over_json_loads": round(statistics.median(ratios), 2),
         "best_round_ratio": round(min(ratios), 2),
     }
+
+
+A = TypeVar("A", bound=Archive)
+SIGNER = LocalSigner(Ed25519PrivateKey.generate())
+TRUSTED = TrustedKeys([trusted_entry(SIGNER)])
+
+
+def signed(archive: A) -> A:
+    """The archive signing every document (and its run log) with a fresh, trusted key."""
+    archive.signer = SIGNER
+    archive.trusted_keys = TRUSTED
+    return archive
 
 
 def start_moto() -> tuple[subprocess.Popen[bytes], str]:
@@ -210,7 +230,7 @@ def main() -> None:
 
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="archive-bench-") as folder:
-        local = LocalDirectoryArchive(Path(folder) / "archive")
+        local = signed(LocalDirectoryArchive(Path(folder) / "archive"))
         local_rows, bodies = exercise("local", local, runs, args.workers)
         rows += local_rows
     print()
@@ -224,10 +244,12 @@ def main() -> None:
         process, endpoint = start_moto()
         try:
             bucket = f"bench-{uuid.uuid4().hex[:10]}"
-            s3 = S3Archive(
-                bucket,
-                endpoint_url=endpoint,
-                client_settings=S3ClientSettings(max_pool_connections=max(args.workers, 10)),
+            s3 = signed(
+                S3Archive(
+                    bucket,
+                    endpoint_url=endpoint,
+                    client_settings=S3ClientSettings(max_pool_connections=max(args.workers, 10)),
+                )
             )
             s3.client.create_bucket(Bucket=bucket)
             s3_rows, _ = exercise("moto-s3", s3, runs, args.workers)
@@ -237,7 +259,7 @@ def main() -> None:
             process.wait(timeout=10)
         print()
 
-    ratio = verify_vs_json(bodies)
+    ratio = verify_vs_json(bodies, TRUSTED)
     print("verify vs plain json.loads of the same bytes (CPU only, median of interleaved rounds):")
     for name, value in ratio.items():
         print(f"  {name:24s} {value}")

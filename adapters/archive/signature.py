@@ -92,14 +92,27 @@ def sign_document(key: str, unsigned: bytes, signer: Signer, now: datetime | Non
 
 def unsigned_bytes(body: bytes, document: Mapping[str, Any]) -> bytes | None:
     """The document's bytes as signed (block cut off), or ``None`` if not in signed form."""
-    block = document.get(SIGNATURE_FIELD)
+    cut = _cut(body, document)
+    return None if cut is None else body[:cut] + b"}"
+
+
+def _cut(body: bytes, document: Mapping[str, Any]) -> int | None:
+    """Where the signature member starts in ``body`` (``None``: not in the signed form)."""
     try:
-        tail = _MEMBER + orjson.dumps(block) + b"}"
+        tail = _MEMBER + orjson.dumps(document.get(SIGNATURE_FIELD)) + b"}"
     except (orjson.JSONEncodeError, TypeError):
         return None
-    if not body.rstrip().endswith(tail):
+    end = len(body.rstrip(b" \t\r\n")) if body[-1:] != b"}" else len(body)
+    if not body.endswith(tail, 0, end):
         return None
-    return body.rstrip()[: -len(tail)] + b"}"
+    return end - len(tail)
+
+
+def _unsigned_sha256(body: bytes, cut: int) -> str:
+    """SHA-256 of ``body[:cut] + b"}"`` without copying the body."""
+    digest = hashlib.sha256(memoryview(body)[:cut])
+    digest.update(b"}")
+    return digest.hexdigest()
 
 
 def same_content(stored: bytes, new: bytes) -> bool:
@@ -141,10 +154,10 @@ def check_signature(
     def found(verdict: SignatureVerdict, message: str) -> SignatureFinding:
         return SignatureFinding(verdict, message, key_id, signed_at)
 
-    unsigned = unsigned_bytes(body, document)
-    if unsigned is None:
+    cut = _cut(body, document)
+    if cut is None:
         return found("invalid", "the document's bytes are not the form it was signed in")
-    body_sha256 = hashlib.sha256(unsigned).hexdigest()
+    body_sha256 = _unsigned_sha256(body, cut)
     if body_sha256 != block["body_sha256"]:
         return found(
             "invalid", "the document's content changed after signing (body digest differs)"
