@@ -110,13 +110,38 @@ def table_dataset(filesystem: pafs.FileSystem, root: str, table: str) -> ds.Data
 
 
 def connect(location: str, settings: ArchiveSettings | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the export's tables as views; it reads nothing else."""
+    """An in-memory DuckDB with the export's tables as views; it reads nothing else.
+
+    A local export is read by DuckDB's own Parquet reader (confined to the export's
+    directory by ``allowed_directories``); an S3 export through pyarrow datasets.
+    """
     filesystem, root = export_filesystem(location, settings)
     connection = duckdb.connect(":memory:")
-    for table in TABLES:
-        connection.register(table, table_dataset(filesystem, root, table))
     connection.execute("SET autoinstall_known_extensions = false")
     connection.execute("SET autoload_known_extensions = false")
+    local = isinstance(filesystem, pafs.LocalFileSystem)
+    for table in TABLES:
+        if local and _has_files(Path(root) / table):
+            pattern = _quoted(f"{root}/{table}/*/*/*/*.parquet")
+            connection.execute(
+                f"CREATE VIEW {table} AS SELECT * FROM read_parquet({pattern}, "  # noqa: S608
+                "hive_partitioning = true, "
+                "hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER})"
+            )
+        else:
+            connection.register(table, table_dataset(filesystem, root, table))
+    if local:
+        connection.execute(f"SET allowed_directories = [{_quoted(root + '/')}]")
     connection.execute("SET enable_external_access = false")
     connection.execute("SET lock_configuration = true")
     return connection
+
+
+def _has_files(folder: Path) -> bool:
+    """Whether any Parquet file is under ``folder`` (stops at the first)."""
+    return next(folder.glob("*/*/*/*.parquet"), None) is not None
+
+
+def _quoted(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
