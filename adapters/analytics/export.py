@@ -3,9 +3,13 @@
 Layout: ``<dest>/<table>/year=YYYY/month=MM/day=DD/<ledger id>.parquet``, one file per
 run and table, the day being the run's archive day. A run whose three files are there is
 skipped unread, so exporting a period again writes nothing new and a new day is exported
-incrementally. Every other run is verified as it is read (hash chain, replay, totals):
-one that is invalid, unreadable, unverifiable (original format, no events to export) or
-holds a value its column cannot hold exactly is left out and reported. Runs stream one at
+incrementally. Every other run is verified as it is read (hash chain, replay, totals,
+and its signature against the archive's trusted keys): one that is invalid (a forged
+signature included), unreadable, unverifiable (original format, no events to export) or
+holds a value its column cannot hold exactly is left out and reported. A sound run that
+is unsigned or signed by a key not trusted is exported, and its ``runs`` row says so
+(``verify_status``/``signature_status``: ``valid``, ``unsigned`` or ``untrusted_key``),
+as ``verify`` would. Runs stream one at
 a time (at most ``workers`` x 2 documents in flight), so memory does not grow with the
 period.
 """
@@ -28,7 +32,9 @@ from adapters.analytics.sink import Sink, SinkError
 from adapters.archive import Archive, ArchiveReadError, RunRef
 from adapters.archive.document import parse_document
 from adapters.archive.keys import safe_id
+from adapters.archive.signature import check_signature
 from adapters.archive.verify import RunVerification, VerifyStatus, verify_parsed
+from adapters.signing import TrustedKeys
 from ledger_domain import from_record
 
 RunStatus = Literal["written", "already_exported", "too_wide", "failed"] | VerifyStatus
@@ -141,6 +147,10 @@ class Exporter:
         ref, missing, future = item
         return self._export(ref, missing, None if future is None else future.result())
 
+    def _trusted(self) -> TrustedKeys | None:
+        """The archive's trusted keys (read once by the archive)."""
+        return self.archive.trust()
+
     def _missing(self, ref: RunRef) -> list[str]:
         """The tables that have no file of this run yet."""
         name = file_name(ref)
@@ -180,12 +190,17 @@ class Exporter:
                 details = "original format: a snapshot without the events to export"
             return RunExport(ref.key, verdict.status, reason=details)
         try:
+            signature = check_signature(ref.key, body, document, self._trusted())
+            if signature.verdict == "invalid":
+                return RunExport(ref.key, "invalid", reason=f"signature: {signature.message}")
             run = verified_events(ref.key, document, verdict)
             fills = list(fill_rows(run.events))
             tables = {
                 "fills": table_of("fills", fills),
                 "attribution": table_of("attribution", list(attribution_rows(run.events))),
-                "runs": table_of("runs", [run_row(run, ref.day, verdict.status)]),
+                "runs": table_of(
+                    "runs", [run_row(run, ref.day, signature.verdict, signature.verdict)]
+                ),
             }
         except ValueTooWideError as error:
             return RunExport(ref.key, "too_wide", reason=str(error))
