@@ -10,7 +10,7 @@ its event says what was set aside and why (``FillRecorded.set_aside``). The guid
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -77,6 +77,8 @@ def broker_fill_to_record(
     correlation_id: object,
     plan: PlanAttribution | None,
     max_quote_age: timedelta | None = None,
+    *,
+    noted: Mapping[str, str] | None = None,
 ) -> FillToRecord:
     """The fill held to the ledger's rules; quote and attribution set aside when they fail.
 
@@ -92,6 +94,8 @@ def broker_fill_to_record(
     if plan is not None:
         weights = plan.weights_for(checked.symbol)
         set_aside.update(plan.set_aside_for(checked.symbol))
+    if noted:
+        set_aside.update({str(field): str(why) for field, why in noted.items()})
     return FillToRecord(
         checked,
         quoted,

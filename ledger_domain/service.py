@@ -195,6 +195,7 @@ class TradeLedgerService:
         *,
         plan: PlanAttribution | None = None,
         max_quote_age: timedelta | None = None,
+        noted: Mapping[str, str] | None = None,
     ) -> list[RecordedFill]:
         """Record a burst of broker fills, each ``(fill, quote_at_fill)``, in one transaction.
 
@@ -206,7 +207,9 @@ class TradeLedgerService:
         recorded, is refused (its ``RecordedFill.error``). A fill counts as recorded when
         this returns: every event of the burst is then durable in the store (group
         commit). Should the store refuse the burst, each fill is tried on its own, so one
-        bad fill never takes the others down.
+        bad fill never takes the others down. ``noted`` (field -> why) is added to every
+        fill's ``set_aside``: recovery says so of the quote of a fill it found later at the
+        broker.
         """
         attribution = plan if plan is not None else self._ledger.plan
         outcomes: list[RecordedFill | None] = [None] * len(fills)
@@ -214,7 +217,7 @@ class TradeLedgerService:
         for index, (fill, quote) in enumerate(fills):
             try:
                 recordable = broker_fill_to_record(
-                    fill, quote, correlation_id, attribution, max_quote_age
+                    fill, quote, correlation_id, attribution, max_quote_age, noted=noted
                 )
             except Exception as error:
                 outcomes[index] = RecordedFill(fill, None, _NOTHING, error)

@@ -121,6 +121,36 @@ class Broker(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OrderExecutions:
+    """One order as the broker knows it now, found by its client order id: every execution
+    so far (oldest first) and its status (``terminal`` once no further fill can come)."""
+
+    client_order_id: str
+    order_id: str
+    status: str
+    fills: tuple[Fill, ...]
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+@runtime_checkable
+class OrderHistory(Protocol):
+    """What recovery and a stopping run need: an order's executions by client order id,
+    and a way to cancel what is still open."""
+
+    async def order_executions(self, client_order_id: str) -> OrderExecutions | None:
+        """The order placed under ``client_order_id`` and its executions so far; ``None``
+        when the broker has no such order (it was never placed)."""
+        ...
+
+    async def cancel_order(self, order_id: str) -> None:
+        """Cancel what is left of an open order (a finished order stays as it is)."""
+        ...
+
+
 @runtime_checkable
 class FillHistory(Protocol):
     """The broker's record of fills (Alpaca: account activities of type FILL)."""

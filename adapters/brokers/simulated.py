@@ -11,6 +11,11 @@
 * **No quote**: a symbol in ``no_quote`` still fills, but ``get_quote`` returns ``None``.
 * A repeated ``client_order_id`` returns the existing order (like Alpaca's duplicate check),
   so the same order is never placed twice.
+* **State file** (``state_file``): orders and fills are kept in a JSON file, written
+  atomically after every submission, fill and cancellation, so the broker outlives the
+  process that trades through it, as a real broker does. An order still open in a state
+  file loaded by a new process is finished first (the market went on filling it while
+  nobody watched). One process at a time: a second one gets ``BrokerError``.
 """
 
 from __future__ import annotations
@@ -21,9 +26,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from hashlib import sha256
+from pathlib import Path
+from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from adapters.brokers.port import BrokerError, OrderRequest, OrderState, OrderTicket
+from adapters.brokers.port import (
+    BrokerError,
+    OrderExecutions,
+    OrderRequest,
+    OrderState,
+    OrderTicket,
+)
+from adapters.brokers.simulated_state import StateFile
 from ledger_domain import Fill, QuoteModel, Side
 from ledger_domain.models import as_utc
 
@@ -65,6 +79,10 @@ class _SimOrder:
     def filled_quantity(self) -> Decimal:
         return sum((f.quantity for f in self.fills), Decimal(0))
 
+    @property
+    def finished(self) -> bool:
+        return self.status != "accepted"
+
 
 class SimulatedBroker:
     """Deterministic broker: quotes, partial fills, rejections, a symbol with no quote."""
@@ -81,11 +99,14 @@ class SimulatedBroker:
         no_quote: Iterable[str] = (),
         fill_delay: float = 0.0,
         clock: Callable[[], datetime] | None = None,
+        state_file: Path | str | None = None,
+        executions_per_order: int = 1,
     ) -> None:
         self._mid = {s.upper(): Decimal(str(p)) for s, p in (prices or {}).items()}
         self._spread = spread
         self._tick = tick
         self._parts = {s.upper(): max(1, int(n)) for s, n in (partial_fills or {}).items()}
+        self._default_parts = max(1, int(executions_per_order))
         self._fraction = {s.upper(): Decimal(str(f)) for s, f in (fill_fraction or {}).items()}
         if isinstance(reject, Mapping):
             self._reject = {s.upper(): str(r) for s, r in reject.items()}
@@ -99,6 +120,53 @@ class SimulatedBroker:
         self._sequence = 0
         self.submitted: list[OrderRequest] = []
         """Every request that reached the broker (duplicates included), for tests."""
+        self._state = StateFile(Path(state_file)) if state_file is not None else None
+        if self._state is not None:
+            self._load()
+
+    # -- the state file ------------------------------------------------------------------
+
+    def _load(self) -> None:
+        assert self._state is not None
+        saved = self._state.load()
+        if saved is None:
+            return
+        self._sequence = saved.sequence
+        self._mid.update(saved.mid)
+        for order in saved.orders:
+            self._orders[order.order_id] = _SimOrder(
+                ticket=order.ticket,
+                quantity=order.quantity,
+                parts=order.parts,
+                fraction=order.fraction,
+                fills=list(order.fills),
+                status=order.status,
+            )
+            if order.ticket.request.client_order_id:
+                self._by_client_id[order.ticket.request.client_order_id] = order.order_id
+        unfinished = [o for o in self._orders.values() if not o.finished]
+        for sim in unfinished:  # the market kept filling while nobody watched
+            sim.fills.extend(self._fill(sim))
+            sim.status = self._final_status(sim)
+        if unfinished:
+            self._save()
+
+    def _save(self) -> None:
+        if self._state is not None:
+            self._state.save(self._sequence, self._mid, self._saved_orders())
+
+    def _saved_orders(self) -> list[Any]:
+        from adapters.brokers.simulated_state import SavedOrder  # noqa: PLC0415
+
+        return [
+            SavedOrder(o.ticket, o.quantity, o.parts, o.fraction, tuple(o.fills), o.status)
+            for o in self._orders.values()
+        ]
+
+    def close(self) -> None:
+        """Let another process use the state file (the lock also goes with the process)."""
+        if self._state is not None:
+            self._state.release()
 
     # -- the broker port -----------------------------------------------------------------
 
@@ -128,17 +196,22 @@ class SimulatedBroker:
         self._orders[order_id] = _SimOrder(
             ticket=ticket,
             quantity=quantity,
-            parts=self._parts.get(symbol, 1),
+            parts=self._parts.get(symbol, self._default_parts),
             fraction=self._fraction.get(symbol, Decimal(1)),
         )
         if request.client_order_id:
             self._by_client_id[request.client_order_id] = order_id
+        self._save()
         return ticket
 
     async def executions(self, ticket: OrderTicket) -> AsyncIterator[Fill]:
         if ticket.order_id is None:
             return
         order = self._order(ticket.order_id)
+        if order.finished and order.done is None:  # finished before this process watched
+            for fill in list(order.fills):
+                yield fill
+            return
         if order.done is not None:  # a second watcher sees the same fills again
             seen = list(order.fills)
             for fill in seen:
@@ -154,10 +227,15 @@ class SimulatedBroker:
                     await asyncio.sleep(self._fill_delay)
                 else:
                     await asyncio.sleep(0)
+                if order.finished:  # canceled meanwhile
+                    break
                 order.fills.append(fill)
+                self._save()
                 yield fill
         finally:
-            order.status = self._final_status(order)
+            if not order.finished:
+                order.status = self._final_status(order)
+                self._save()
             order.done.set()
 
     async def get_order(self, order_id: str) -> OrderState:
@@ -188,6 +266,22 @@ class SimulatedBroker:
             ask_size=Decimal(100),
             timestamp=as_utc(self._clock()),
         )
+
+    async def order_executions(self, client_order_id: str) -> OrderExecutions | None:
+        """The order placed under ``client_order_id`` and its fills so far, or ``None``."""
+        order_id = self._by_client_id.get(client_order_id)
+        if order_id is None:
+            return None
+        state = await self.get_order(order_id)
+        fills = tuple(self._orders[order_id].fills)
+        return OrderExecutions(client_order_id, order_id, state.status, fills)
+
+    async def cancel_order(self, order_id: str) -> None:
+        """Cancel the rest of an open order; a finished order stays as it is."""
+        order = self._order(order_id)
+        if not order.finished:
+            order.status = "filled" if order.filled_quantity >= order.quantity else "canceled"
+            self._save()
 
     async def fill_activities(self, after: datetime, until: datetime) -> list[Fill]:
         """Every fill so far with ``after <= filled_at < until``, oldest first."""
@@ -220,16 +314,17 @@ class SimulatedBroker:
         to_fill = whole_increments(order.quantity * order.fraction)
         parts = order.parts
         base = whole_increments(to_fill / parts)
-        remaining = to_fill
+        remaining = to_fill - order.filled_quantity
+        done = {f.execution_id for f in order.fills}
         for index in range(parts):
             quantity = tidy(remaining) if index == parts - 1 else base
-            if quantity <= 0:
+            order_id = order.ticket.order_id or ""
+            if quantity <= 0 or f"{order_id}-x{index + 1}" in done:
                 continue
             if index:
                 self._mid[symbol] = self._price(symbol) + self._tick * request.side.sign
             price = self._fill_price(symbol, request.side, 0)
             remaining -= quantity
-            order_id = order.ticket.order_id or ""
             yield Fill(
                 order_id=order_id,
                 execution_id=f"{order_id}-x{index + 1}",

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import typer
 
-from adapters.cli.commands import analytics, archive, demo, keys, outbox, reconcile, runlog
+from adapters.cli.commands import (
+    analytics,
+    archive,
+    demo,
+    keys,
+    outbox,
+    reconcile,
+    recover,
+    run,
+    runlog,
+)
 
-COMMAND_GROUPS = (archive, runlog, analytics, reconcile, demo, outbox, keys)
+COMMAND_GROUPS = (archive, runlog, analytics, reconcile, run, recover, demo, outbox, keys)
 """Each module's ``register(app)`` adds its commands: list/show/verify/push-outbox,
-checkpoint/audit, export/sql, reconcile, demo, outbox (list), keys init/show."""
+checkpoint/audit, export/sql, reconcile, run, recover, demo, outbox (list), keys init/show."""
 
 
 def root() -> None:

@@ -71,6 +71,16 @@ def chosen_archive(location: str | None, *, must_exist: bool = True) -> Archive:
     return archive
 
 
+def store_settings() -> Any:
+    """The ``TRADE_LEDGER__STORE__*`` event store settings; invalid ones are a usage error."""
+    from adapters.store import EventStoreSettings  # noqa: PLC0415
+
+    try:
+        return EventStoreSettings()
+    except ValidationError as error:
+        raise typer.BadParameter(str(error), param_hint="TRADE_LEDGER__STORE__*") from error
+
+
 def print_json(value: Any) -> None:
     """One JSON document on stdout, nothing else.
 

@@ -59,10 +59,11 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.archive.port import RunArchive, WriteOutcome
-from adapters.brokers.port import Broker, OrderRequest
+from adapters.brokers.port import Broker, OrderHistory, OrderRequest, OrderTicket
 from adapters.execution.orders import SIDES_IN_ORDER, order_requests, tradable_items
 from adapters.execution.recorder import FillRecorder
 from adapters.execution.result import ExecutionResult, OrderReport
+from adapters.execution.signals import SignalStop
 from adapters.store import EventStoreSettings, open_event_store
 from ledger_domain import Fill, LedgerApplication, QuoteModel, TradeLedgerService
 
@@ -110,6 +111,7 @@ class Executor:
         order_timeout: float = 300.0,
         ledger_timeout: float = 30.0,
         archive_timeout: float = 60.0,
+        handle_signals: bool = True,
     ) -> None:
         self.broker: Broker = as_broker(broker)
         self._ledger_factory = ledger_factory
@@ -128,6 +130,9 @@ class Executor:
         self.archive_timeout = archive_timeout
         self._runs: dict[str, asyncio.Task[ExecutionResult]] = {}
         self._ledgers: dict[str, TradeLedgerService] = {}
+        self.stop_reason: str | None = None
+        self._stopped = asyncio.Event()
+        self._signals = SignalStop(self.stop) if handle_signals else None
 
     # -- the guide's API -----------------------------------------------------------------
 
@@ -143,7 +148,8 @@ class Executor:
     async def execute_rebalance_plan(self, plan: Any) -> ExecutionResult:
         """Trade ``plan`` (sells before buys), record its fills, close and archive its ledger.
 
-        The run continues to the end even if the caller is cancelled.
+        The run goes on in its own task even if the caller is cancelled; SIGTERM and
+        Ctrl-C stop it cleanly (see ``stop``).
         """
         plan_id = str(plan.plan_id)
         task = self._runs.get(plan_id)
@@ -158,6 +164,15 @@ class Executor:
             if task.done() and task.exception() is not None:
                 self._runs.pop(plan_id, None)  # nothing was traded: the plan may be tried again
             raise
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Stop the runs in progress cleanly: no new order is placed, what is still open at
+        the broker is canceled, every execution so far is recorded, and each run is closed
+        (``ExecutionResult.stopped`` says why) and archived. Later plans are not traded.
+        Call it on the event loop's thread (signal handlers do)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self._stopped.set()
 
     # -- beyond the guide ----------------------------------------------------------------
 
@@ -199,7 +214,16 @@ class Executor:
             ledger = await asyncio.to_thread(self._new_ledger, str(plan.correlation_id))
         self._current_ledger = ledger
         self._ledgers[str(plan.plan_id)] = ledger
-        return await self._run(plan, ledger)
+        return await self._signalled_run(plan, ledger)
+
+    async def _signalled_run(self, plan: Any, ledger: TradeLedgerService) -> ExecutionResult:
+        if self._signals is None:
+            return await self._run(plan, ledger)
+        self._signals.acquire()
+        try:
+            return await self._run(plan, ledger)
+        finally:
+            self._signals.release()
 
     async def _run(self, plan: Any, ledger: TradeLedgerService) -> ExecutionResult:
         result = ExecutionResult(
@@ -217,6 +241,7 @@ class Executor:
                 *(self._execute_order(request, recorder, result, ledger) for request in requests)
             )
             result.orders.extend(reports)
+        result.stopped = self.stop_reason
         if await recorder.finish(self.ledger_timeout):
             result.ledger_closed = await self._close(ledger, result)
         if result.ledger_closed:
@@ -271,9 +296,15 @@ class Executor:
         symbol, side = request.symbol, request.side
         amount = request.notional or Decimal(0)
         report = OrderReport(symbol, side, request.client_order_id or "", amount)
+        if self.stop_reason is not None:
+            report.status, report.reason = "not_placed", self.stop_reason
+            return report
         refusal = await self._remember_order(ledger, request, result)
         if refusal is not None:
             report.status, report.reason = "error", refusal
+            return report
+        if self.stop_reason is not None:  # stopped while the order was being recorded
+            report.status, report.reason = "not_placed", self.stop_reason
             return report
         try:
             ticket = await asyncio.wait_for(self.broker.submit_order(request), self.submit_timeout)
@@ -286,13 +317,15 @@ class Executor:
             report.status, report.reason = "rejected", ticket.reason
             logger.warning("%s %s rejected: %s", side, symbol, ticket.reason)
             return report
+        seen: set[str] = set()
         try:
             async with asyncio.timeout(self.order_timeout):
-                async with _closing(self.broker.executions(ticket)) as fills:
-                    async for fill in fills:
-                        quote = await self._quote_at_fill(fill.symbol, result)
-                        recorder.submit(fill, quote)
-                        report.add(fill)
+                watched = await self._unless_stopped(
+                    self._watch(ticket, recorder, report, result, seen)
+                )
+            if not watched:
+                await self._settle_stopped(ticket, recorder, report, seen)
+                return report
         except TimeoutError:
             report.status = "timed_out"
             report.reason = (
@@ -312,6 +345,67 @@ class Executor:
         except Exception as error:
             report.reason = f"final state unknown: {error!r}"
         return report
+
+    async def _watch(
+        self,
+        ticket: OrderTicket,
+        recorder: FillRecorder,
+        report: OrderReport,
+        result: ExecutionResult,
+        seen: set[str],
+    ) -> None:
+        async with _closing(self.broker.executions(ticket)) as fills:
+            async for fill in fills:
+                quote = await self._quote_at_fill(fill.symbol, result)
+                recorder.submit(fill, quote)
+                report.add(fill)
+                seen.add(fill.execution_id)
+
+    async def _unless_stopped(self, watching: Any) -> bool:
+        """Run ``watching`` to its end (``True``) unless the executor is stopped first."""
+        task = asyncio.ensure_future(watching)
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if task.done():
+            task.result()
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
+
+    async def _settle_stopped(
+        self, ticket: OrderTicket, recorder: FillRecorder, report: OrderReport, seen: set[str]
+    ) -> None:
+        """A stopped run's open order: cancel the rest at the broker, then record every
+        execution the broker has for it that the watch had not reported yet."""
+        report.status, report.reason = "stopped", self.stop_reason
+        broker = self.broker
+        if not isinstance(broker, OrderHistory) or ticket.order_id is None:
+            report.reason = f"{self.stop_reason}; the order may still fill (broker cannot cancel)"
+            return
+        client_order_id = ticket.request.client_order_id or ""
+        try:
+            await asyncio.wait_for(broker.cancel_order(ticket.order_id), self.submit_timeout)
+            found = await asyncio.wait_for(
+                broker.order_executions(client_order_id), self.submit_timeout
+            )
+        except Exception as error:
+            report.reason = f"{self.stop_reason}; not settled with the broker: {error!r}"
+            logger.error("order %s: %s", ticket.order_id, report.reason)
+            return
+        if found is None:
+            return
+        for fill in found.fills:
+            if fill.execution_id not in seen:
+                seen.add(fill.execution_id)
+                recorder.submit(fill, None)
+                report.add(fill)
+        report.status = found.status
+        report.reason = f"{self.stop_reason}; the rest was canceled"
 
     async def _quote_at_fill(self, symbol: str, result: ExecutionResult) -> QuoteModel | None:
         try:

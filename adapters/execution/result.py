@@ -61,6 +61,8 @@ class ExecutionResult:
     archive: WriteOutcome | None = None
     archive_error: str | None = None
     replayed: bool = False
+    stopped: str | None = None
+    """Why the run was stopped before its end (e.g. ``stopped by SIGTERM``), or ``None``."""
 
     @property
     def success(self) -> bool:

@@ -3,7 +3,8 @@
 Trading API (``/v2/...``): ``POST /orders`` (422 on a repeated ``client_order_id``, 403 for
 a symbol scripted to be rejected), ``GET /orders/{id}`` (each read advances the order by
 one scripted execution, so a poller sees it partially filled, then filled or canceled),
-``GET /orders:by_client_order_id``, ``GET /account/activities/FILL`` (``after``/``until``,
+``GET /orders:by_client_order_id``, ``DELETE /orders/{id}`` (cancel),
+``GET /account/activities/FILL`` (``after``/``until``,
 ``direction``, ``page_size`` and ``page_token`` pagination). Market data API on the same
 server: ``GET /v2/stocks/quotes/latest``. Payloads use Alpaca's field names and types
 (quantities and prices as strings).
@@ -289,6 +290,26 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, self.fake.latest_quotes(query.get("symbols", [""])[0]))
             else:
                 self._send(404, {"code": 40410000, "message": f"no route {path}"})
+
+    def do_DELETE(self) -> None:
+        url = urlparse(self.path)
+        with self.fake.lock:
+            self.fake.requests.append(("DELETE", url.path, {}))
+            if not self._authorized():
+                self._send(401, {"code": 40110000, "message": "request is not authorized"})
+                return
+            order = self.fake.orders.get(url.path.rsplit("/", 1)[-1])
+            if not url.path.startswith("/v2/orders/") or order is None:
+                self._send(404, {"code": 40410000, "message": "order not found"})
+                return
+            if order["status"] in ("filled", "canceled", "expired", "rejected"):
+                self._send(422, {"code": 42210000, "message": "order is not cancelable"})
+                return
+            order["status"] = "canceled"
+            order["canceled_at"] = order["updated_at"] = now_iso()
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
 
 class LoopbackAlpaca:

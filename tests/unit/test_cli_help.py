@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from adapters.cli import app
 
+BROKER_OPTIONS = ["--broker", "--broker-state", "--fill-delay", "--partial-fills"]
 OPTIONS = {
     "list": ["--archive", "--date", "--from", "--to", "--json"],
     "show": ["--archive", "--key", "--date", "--from", "--to", "--json", "--events", "--workers"],
@@ -38,7 +39,10 @@ OPTIONS = {
         "--price-tolerance",
         "--average-price-tolerance",
         "--json",
+        *BROKER_OPTIONS,
     ],
+    "run": ["--json", *BROKER_OPTIONS],
+    "recover": ["--idle", "--json", *BROKER_OPTIONS],
     "demo": ["--archive", "--json"],
 }
 """Each command and the options it documents (the README and docs/ promise these)."""

@@ -38,7 +38,13 @@ from adapters.brokers.alpaca.mapping import (
     trade_update_fill,
 )
 from adapters.brokers.alpaca.settings import AlpacaSettings
-from adapters.brokers.port import BrokerError, OrderRequest, OrderState, OrderTicket
+from adapters.brokers.port import (
+    BrokerError,
+    OrderExecutions,
+    OrderRequest,
+    OrderState,
+    OrderTicket,
+)
 from ledger_domain import Fill, QuoteModel, Side
 from ledger_domain.models import as_utc
 
@@ -357,6 +363,51 @@ class AlpacaBroker:
         finally:
             self._watching.discard(order_id)
             self._queues.pop(order_id, None)
+
+    # -- recovery: an order by its client order id, cancelling --------------------------
+
+    async def order_executions(self, client_order_id: str) -> OrderExecutions | None:
+        """``get_order_by_client_id``, then the order's fill activities since it was
+        submitted (completed from the order itself if the activities lag, as when
+        watching); ``None`` when Alpaca has no such order (HTTP 404)."""
+        from alpaca.common.exceptions import APIError  # noqa: PLC0415
+
+        try:
+            order = await asyncio.to_thread(
+                self.trading_client.get_order_by_client_id, client_order_id
+            )
+        except APIError as error:
+            if _status_code(error) == 404:
+                return None
+            raise BrokerError(f"Alpaca answered: {_api_error_message(error)}") from error
+        except OSError as error:
+            raise BrokerError(f"Alpaca unreachable: {error}") from error
+        state = self._state(order)
+        order_id = str(order.id)
+        fills: list[Fill] = []
+        if state.filled_quantity > 0:
+            submitted = as_utc(order.submitted_at or order.created_at)
+            found = await self._order_fills(order_id, submitted)
+            order_type = order_type_of(order)
+            fills = [f._replace(order_type=order_type) for f in found]
+            seen = sum((f.quantity for f in fills), Decimal(0))
+            if seen < state.filled_quantity:
+                remainder = self._remainder(order, fills, seen)
+                if remainder is not None:
+                    fills.append(remainder)
+        return OrderExecutions(client_order_id, order_id, state.status, tuple(fills))
+
+    async def cancel_order(self, order_id: str) -> None:
+        """``cancel_order_by_id``; an order already finished (HTTP 422) stays as it is."""
+        from alpaca.common.exceptions import APIError  # noqa: PLC0415
+
+        try:
+            await asyncio.to_thread(self.trading_client.cancel_order_by_id, order_id)
+        except APIError as error:
+            if _status_code(error) not in (404, 422):
+                raise BrokerError(f"Alpaca answered: {_api_error_message(error)}") from error
+        except OSError as error:
+            raise BrokerError(f"Alpaca unreachable: {error}") from error
 
     # -- quotes and fill history ---------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 Exit status: 0 when ledgers and broker agree, 1 when they differ, 2 when the comparison
 could not be made (no credentials, broker or archive unreachable, bad arguments).
-Credentials come from ``ALPACA_API_KEY`` / ``ALPACA_SECRET_KEY`` (see
+The broker is Alpaca unless ``--broker simulated --broker-state FILE`` names the simulated
+broker's state (the options ``run`` and ``recover`` take). Credentials come from
+``ALPACA_API_KEY`` / ``ALPACA_SECRET_KEY`` (see
 ``adapters.brokers.alpaca.settings``); they are never printed or logged. :func:`register`
 adds the command to the application.
 """
@@ -17,6 +19,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from adapters.cli.broker_options import (
+    BrokerKind,
+    BrokerOption,
+    BrokerStateOption,
+    FillDelayOption,
+    PartialFillsOption,
+    broker_choice,
+)
 from adapters.cli.common import chosen_archive, err
 
 EXIT_DIFFERENT = 1
@@ -64,9 +74,13 @@ def reconcile(
         typer.Option(help="Allowed difference of an order's average price (whole-order fills)."),
     ] = "0.0001",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    broker: BrokerOption = None,
+    broker_state: BrokerStateOption = None,
+    fill_delay: FillDelayOption = 0.0,
+    partial_fills: PartialFillsOption = 1,
 ) -> None:
     """Compare archived runs with the broker's fills: missing, unknown, mismatched."""
-    from adapters.brokers.alpaca import AlpacaBroker, AlpacaConfigError, AlpacaSettings  # noqa: PLC0415
+    from adapters.brokers.alpaca import AlpacaConfigError  # noqa: PLC0415
     from adapters.brokers.port import BrokerError  # noqa: PLC0415
     from adapters.reconciliation.runs import reconcile_date, reconcile_run  # noqa: PLC0415
 
@@ -79,21 +93,29 @@ def reconcile(
         when = date.fromisoformat(day) if day else datetime.now(UTC).date()
     except ValueError:
         raise _fail(f"--date must be YYYY-MM-DD, got {day!r}") from None
+    choice = broker_choice(
+        broker, broker_state, fill_delay, partial_fills, default=BrokerKind.alpaca
+    )
+    choice.check(needs_history=True)
     try:
-        broker = AlpacaBroker.from_settings(AlpacaSettings())
-    except (AlpacaConfigError, ValueError) as error:
+        the_broker = choice.open()
+    except (AlpacaConfigError, BrokerError, ValueError) as error:
         raise _fail(str(error)) from None
     # The archive opener of list/show/verify: bad settings or a missing directory exit 2.
     archive = chosen_archive(archive_location)
     try:
         if run:
-            report = asyncio.run(reconcile_run(archive.read(run), broker, **options))
+            report = asyncio.run(reconcile_run(archive.read(run), the_broker, **options))
         else:
-            report = asyncio.run(reconcile_date(archive, when, broker, **options))
+            report = asyncio.run(reconcile_date(archive, when, the_broker, **options))
     except BrokerError as error:
         raise _fail(f"broker: {error}") from None
     except Exception as error:
         raise _fail(f"{type(error).__name__}: {error}") from None
+    finally:
+        close = getattr(the_broker, "close", None)
+        if close is not None:
+            close()
     if as_json:
         typer.echo(report.to_json())
     else:
