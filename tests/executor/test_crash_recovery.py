@@ -43,6 +43,16 @@ EXECUTIONS_PER_ORDER = 2
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def signing_key(signing_config: Path) -> None:
+    """This machine has a signing key, as after ``trade-ledger keys init``: runs are signed
+    and verify ``valid``."""
+    from adapters.archive import ArchiveSettings  # noqa: PLC0415
+    from adapters.signing.configured import first_use_key  # noqa: PLC0415
+
+    assert first_use_key(ArchiveSettings().signing) is not None
+
+
 def crash_plan(plan_id: str) -> RebalancePlan:
     """Sell MSFT, then buy AAPL and NVDA (NVDA unattributed): 6 executions in all."""
     return make_plan(
@@ -69,6 +79,9 @@ class Setup:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("TRADE_LEDGER__")},
             "TRADE_LEDGER__LOCAL_DIRECTORY": str(self.archive_dir),
+            "TRADE_LEDGER__SIGNING__CONFIG_DIRECTORY": os.environ[
+                "TRADE_LEDGER__SIGNING__CONFIG_DIRECTORY"
+            ],
             **store,
         }
         self.env.pop("CI_COVERAGE", None)

@@ -22,6 +22,18 @@ from tests.executor.alpaca_server import LoopbackAlpaca
 from tests.executor.conftest import item, make_plan
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def signing_key(signing_config: Path) -> None:
+    """This machine has a signing key, as after ``trade-ledger keys init``: runs are signed
+    and verify ``valid``."""
+    from adapters.archive import ArchiveSettings  # noqa: PLC0415
+    from adapters.signing.configured import first_use_key  # noqa: PLC0415
+
+    assert first_use_key(ArchiveSettings().signing) is not None
+
+
 ATTRIBUTION = {"AAPL": {"momentum_strategy": 0.6, "mean_reversion_strategy": 0.4}}
 
 
