@@ -136,8 +136,9 @@ class ArchiveSettings(BaseSettings):
     s3: S3ClientSettings = Field(default_factory=S3ClientSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     limits: DocumentLimits = Field(default_factory=DocumentLimits)
-    object_lock: ObjectLockSettings = Field(default_factory=ObjectLockSettings)
     """What one stored document may hold (``TRADE_LEDGER__LIMITS__MAX_BYTES``, ...)."""
+    object_lock: ObjectLockSettings = Field(default_factory=ObjectLockSettings)
+    """S3 Object Lock on every object written (``TRADE_LEDGER__OBJECT_LOCK__MODE``, ...)."""
 
     @field_validator("prefix")
     @classmethod
