@@ -18,11 +18,13 @@ from adapters.cli.commands import (
     recover,
     run,
     runlog,
+    views,
 )
 
-COMMAND_GROUPS = (archive, runlog, analytics, reconcile, run, recover, demo, outbox, keys)
+COMMAND_GROUPS = (archive, runlog, analytics, reconcile, run, recover, demo, outbox, keys, views)
 """Each module's ``register(app)`` adds its commands: list/show/verify/push-outbox,
-checkpoint/audit, export/sql, reconcile, run, recover, demo, outbox (list), keys init/show."""
+checkpoint/audit, export/sql, reconcile, run, recover, demo, outbox (list), keys init/show,
+views (follow/show)."""
 
 
 def root() -> None:

@@ -50,6 +50,7 @@ OPTIONS = {
 GROUPS = {
     "outbox": {"list": ["--outbox", "--json"]},
     "keys": {"init": ["--key-file", "--trusted-keys", "--json"], "show": ["--key-file", "--json"]},
+    "views": {"follow": ["--once", "--until-idle", "--idle"], "show": ["--json"]},
 }
 """Each command group, listed after the commands, with its sub-commands' options."""
 

@@ -1,0 +1,153 @@
+"""``trade-ledger views follow | show``: live views of every run on the PostgreSQL store.
+
+The ledger store comes from eventsourcing's own settings, as for the processes that
+record (``PERSISTENCE_MODULE=eventsourcing.postgres``, ``POSTGRES_DBNAME``,
+``POSTGRES_HOST``, ``POSTGRES_PORT``, ``POSTGRES_USER``, ``POSTGRES_PASSWORD``,
+``POSTGRES_SCHEMA``). Another store is a usage error (exit 2); a database that fails
+is exit 1.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from adapters.cli.common import err, out, print_json
+
+SETTINGS_HINT = "PERSISTENCE_MODULE / POSTGRES_*"
+
+
+def follow_views(
+    *,
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Catch up with the runs recorded so far, then exit."),
+    ] = False,
+    until_idle: Annotated[
+        bool,
+        typer.Option(
+            "--until-idle", help="Catch up, then exit once nothing new came for --idle seconds."
+        ),
+    ] = False,
+    idle: Annotated[
+        float, typer.Option("--idle", min=0.1, help="Seconds without new events (--until-idle).")
+    ] = 2.0,
+) -> None:
+    """Keep the live views in PostgreSQL while other processes record (until Ctrl-C/SIGTERM)."""
+    from adapters.views import ViewsConfigError, follow  # noqa: PLC0415 (loads psycopg)
+    from adapters.views.follower import Until  # noqa: PLC0415
+
+    if once and until_idle:
+        raise typer.BadParameter("give --once or --until-idle, not both")
+    until: Until = "caught_up" if once else "idle" if until_idle else "interrupted"
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, _setter(stop))
+    last: list[int | None] = [None]
+
+    def progress(position: int | None, target: int | None) -> None:
+        if position != last[0]:
+            last[0] = position
+            err.print(f"views at notification {position or 0} of {target or 0}")
+
+    try:
+        position = follow(
+            dict(os.environ), until=until, idle_seconds=idle, stop=stop, progress=progress
+        )
+    except ViewsConfigError as error:
+        raise typer.BadParameter(str(error), param_hint=SETTINGS_HINT) from error
+    except KeyboardInterrupt:
+        err.print("stopped")
+        return
+    except Exception as error:  # the database refused or went away: reported, exit 1
+        err.print(f"following failed: {error}", style="red")
+        raise typer.Exit(1) from error
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    out.print(f"views at notification {position or 0}")
+
+
+def _setter(stop: threading.Event) -> Any:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    return handler
+
+
+def show_views(
+    *,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable JSON on stdout.")
+    ] = False,
+) -> None:
+    """Print the live views: buy/sell totals, by symbol, by strategy."""
+    from adapters.views import ViewsConfigError, read_views  # noqa: PLC0415
+
+    try:
+        views = read_views(dict(os.environ))
+    except ViewsConfigError as error:
+        raise typer.BadParameter(str(error), param_hint=SETTINGS_HINT) from error
+    except Exception as error:
+        err.print(f"cannot read the views: {error}", style="red")
+        raise typer.Exit(1) from error
+    if as_json:
+        print_json(
+            {
+                "position": views.position,
+                "totals": views.totals.model_dump(mode="json"),
+                "by_symbol": views.by_symbol.model_dump(mode="json"),
+                "by_strategy": views.by_strategy.model_dump(mode="json"),
+            }
+        )
+        return
+    totals = views.totals
+    out.print(f"views at notification {views.position or 0}")
+    out.print(
+        f"buy {totals.buy_value} ({totals.buy_entries} entries, {totals.buy_executions} "
+        f"executions)  sell {totals.sell_value} ({totals.sell_entries} entries, "
+        f"{totals.sell_executions} executions)  net {totals.net_value}"
+    )
+    symbols = Table(title="by symbol")
+    for column in ("symbol", "side", "entries", "executions", "quantity", "notional", "avg price"):
+        symbols.add_column(column, overflow="fold")
+    for row in views.by_symbol.rows:
+        symbols.add_row(
+            row.symbol,
+            row.side.value,
+            str(row.entries),
+            str(row.executions),
+            str(row.quantity),
+            str(row.notional),
+            str(row.average_price),
+        )
+    out.print(symbols)
+    strategies = Table(title="by strategy")
+    for column in ("strategy", "entries", "executions", "buy notional", "sell notional"):
+        strategies.add_column(column, overflow="fold")
+    report = views.by_strategy
+    for line in (*report.strategies, report.unattributed):
+        strategies.add_row(
+            line.strategy or "(unattributed)",
+            str(line.entries),
+            str(line.executions),
+            str(line.buy_notional),
+            str(line.sell_notional),
+        )
+    out.print(strategies)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``views`` group (``views follow``, ``views show``) to ``app``."""
+    group = typer.Typer(
+        name="views",
+        help="Live views of every run on the PostgreSQL store (by symbol, strategy, totals).",
+        no_args_is_help=True,
+    )
+    group.command("follow")(follow_views)
+    group.command("show")(show_views)
+    app.add_typer(group)
