@@ -12,6 +12,7 @@ and alpaca-py or boto3 load only when a name that needs them is used. The subpac
 - ``adapters.reconciliation``: pure ``matching`` and the sources that feed it;
 - ``adapters.archive``: the run archive (S3, local directory) and ``ArchiveSettings``;
 - ``adapters.store``: the durable event store runs are journalled in (``EventStoreSettings``);
+- ``adapters.views``: live views of every run on PostgreSQL (``follow_views``, ``read_views``);
 - ``adapters.cli``: the ``trade-ledger`` command line.
 """
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from adapters.reconciliation.report import Discrepancy, ReconciliationReport
     from adapters.reconciliation.runs import reconcile_date, reconcile_ledger, reconcile_run
     from adapters.store import EventStoreError, EventStoreSettings, open_event_store
+    from adapters.views import follow_views, read_views
     from ledger_domain import Anomaly, Fill, Side
 
 _HOMES: dict[str, str] = {
@@ -91,6 +93,9 @@ _HOMES: dict[str, str] = {
     "reconcile_date": "adapters.reconciliation.runs",
     "reconcile_ledger": "adapters.reconciliation.runs",
     "reconcile_run": "adapters.reconciliation.runs",
+    # live views on PostgreSQL
+    "follow_views": "adapters.views",
+    "read_views": "adapters.views",
 }
 """Each public name and the module that defines (or exports) it."""
 
@@ -139,8 +144,10 @@ __all__ = [
     "WriteOutcome",
     "archive_from_settings",
     "client_order_id",
+    "follow_views",
     "open_archive",
     "open_event_store",
+    "read_views",
     "reconcile_date",
     "reconcile_ledger",
     "reconcile_run",

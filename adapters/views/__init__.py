@@ -12,7 +12,7 @@ from adapters.views.follower import (
     LiveViews,
     ViewsConfigError,
     fill_facts,
-    follow,
+    follow_views,
     open_views,
     read_views,
 )
@@ -26,7 +26,7 @@ __all__ = [
     "LiveViewsSnapshot",
     "ViewsConfigError",
     "fill_facts",
-    "follow",
+    "follow_views",
     "open_views",
     "read_views",
 ]

@@ -97,7 +97,7 @@ def read_views(env: Mapping[str, str]) -> LiveViewsSnapshot:
         recorder.datastore.close()
 
 
-def follow(
+def follow_views(
     env: Mapping[str, str],
     *,
     until: Until = "interrupted",

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from adapters.archive import LocalDirectoryArchive
 from adapters.cli import app
-from adapters.views import VIEWS_NAME, follow, read_views
+from adapters.views import VIEWS_NAME, follow_views, read_views
 from ledger_domain import Ledger, TradeLedgerService
 from ledger_domain.application import LedgerApplication
 from projections import ByStrategy, BySymbol, Totals
@@ -171,7 +171,7 @@ def test_a_follower_applies_each_event_once_across_restarts(pg_env: dict[str, st
     attribution = {"AAPL": {"momentum": 0.6, "carry": 0.4}}
     first = TradeLedgerService("a", env=pg_env)
     first.record_filled_order(order(order_id="a1"), "a", plan(attribution))
-    assert follow(pg_env, until="caught_up") == last_notification(pg_env)
+    assert follow_views(pg_env, until="caught_up") == last_notification(pg_env)
     second = TradeLedgerService("b", env=pg_env)
     second.record_execution(order(order_id="b1", shares=2), "b", execution_id="b1-1")
     second.record_execution(order(order_id="b1", shares=3), "b", execution_id="b1-2")
@@ -179,7 +179,7 @@ def test_a_follower_applies_each_event_once_across_restarts(pg_env: dict[str, st
     second.close()
     streams = [first.events(), second.events()]
     with ThreadPoolExecutor(2) as pool:
-        reached = list(pool.map(lambda _: follow(pg_env, until="caught_up"), range(2)))
+        reached = list(pool.map(lambda _: follow_views(pg_env, until="caught_up"), range(2)))
     assert reached == [last_notification(pg_env)] * 2
     views = read_views(pg_env)
     assert views.totals == Totals.build(*streams).result()

@@ -23,7 +23,7 @@ from adapters.cli.common import err, out, print_json
 SETTINGS_HINT = "PERSISTENCE_MODULE / POSTGRES_*"
 
 
-def follow_views(
+def follow_command(
     *,
     once: Annotated[
         bool,
@@ -40,7 +40,7 @@ def follow_views(
     ] = 2.0,
 ) -> None:
     """Keep the live views in PostgreSQL while other processes record (until Ctrl-C/SIGTERM)."""
-    from adapters.views import ViewsConfigError, follow  # noqa: PLC0415 (loads psycopg)
+    from adapters.views import ViewsConfigError, follow_views  # noqa: PLC0415 (loads psycopg)
     from adapters.views.follower import Until  # noqa: PLC0415
 
     if once and until_idle:
@@ -56,7 +56,7 @@ def follow_views(
             err.print(f"views at notification {position or 0} of {target or 0}")
 
     try:
-        position = follow(
+        position = follow_views(
             dict(os.environ), until=until, idle_seconds=idle, stop=stop, progress=progress
         )
     except ViewsConfigError as error:
@@ -79,7 +79,7 @@ def _setter(stop: threading.Event) -> Any:
     return handler
 
 
-def show_views(
+def show_command(
     *,
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable JSON on stdout.")
@@ -148,6 +148,6 @@ def register(app: typer.Typer) -> None:
         help="Live views of every run on the PostgreSQL store (by symbol, strategy, totals).",
         no_args_is_help=True,
     )
-    group.command("follow")(follow_views)
-    group.command("show")(show_views)
+    group.command("follow")(follow_command)
+    group.command("show")(show_command)
     app.add_typer(group)
