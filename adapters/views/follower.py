@@ -16,9 +16,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import InfrastructureFactory, InternalError, Tracking
 from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.utils import Environment
 
@@ -34,6 +34,13 @@ VIEWS_NAME = "live_views"
 POSTGRES_MODULE = "eventsourcing.postgres"
 
 Until = Literal["interrupted", "caught_up", "idle"]
+
+T = TypeVar("T")
+
+SETUP_ATTEMPTS = 5
+"""eventsourcing creates its tables and functions on start (``CREATE ... IF NOT EXISTS``,
+``CREATE OR REPLACE FUNCTION``); PostgreSQL refuses one of two processes doing so at the
+same moment ("tuple concurrently updated"). Starting again then finds them made."""
 
 
 class ViewsConfigError(ValueError):
@@ -83,10 +90,25 @@ def check_env(env: Mapping[str, str]) -> dict[str, str]:
 
 def open_views(env: Mapping[str, str]) -> LiveViewsRecorder:
     """The views' recorder (tables created if missing), for reading them."""
-    factory = InfrastructureFactory[LiveViewsRecorder].construct(
-        env=Environment(VIEWS_NAME, check_env(env))
-    )
-    return factory.tracking_recorder(LiveViewsRecorder)
+    settings = Environment(VIEWS_NAME, check_env(env))
+
+    def construct() -> LiveViewsRecorder:
+        factory = InfrastructureFactory[LiveViewsRecorder].construct(env=settings)
+        return factory.tracking_recorder(LiveViewsRecorder)
+
+    return _set_up(construct)
+
+
+def _set_up(construct: Callable[[], T]) -> T:
+    """``construct()``, again if a concurrent start collided creating the same tables."""
+    for attempt in range(1, SETUP_ATTEMPTS + 1):
+        try:
+            return construct()
+        except InternalError:
+            if attempt == SETUP_ATTEMPTS:
+                raise
+            time.sleep(0.1 * attempt)
+    raise AssertionError("unreachable")
 
 
 def read_views(env: Mapping[str, str]) -> LiveViewsSnapshot:
@@ -110,11 +132,14 @@ def follow_views(
     caught up and nothing new was recorded for ``idle_seconds`` (``idle``). Returns the
     position reached. Errors of the processing thread are raised here."""
     stop = stop if stop is not None else threading.Event()
-    runner: ProjectionRunner[LedgerApplication, LiveViewsRecorder] = ProjectionRunner(
-        application_class=LedgerApplication,
-        projection_class=LiveViews,
-        view_class=LiveViewsRecorder,
-        env=check_env(env),
+    settings = check_env(env)
+    runner: ProjectionRunner[LedgerApplication, LiveViewsRecorder] = _set_up(
+        lambda: ProjectionRunner(
+            application_class=LedgerApplication,
+            projection_class=LiveViews,
+            view_class=LiveViewsRecorder,
+            env=settings,
+        )
     )
     with runner:
         recorder = runner.app.recorder

@@ -62,6 +62,16 @@ def position(env: dict[str, str]) -> int:
     return int(row[0]) if row else 0
 
 
+def events_stored(env: dict[str, str]) -> int:
+    query = f"SELECT count(*) FROM {env['POSTGRES_SCHEMA']}.tradeledger_events"
+    try:
+        with psycopg.connect(dsn(env), autocommit=True) as connection:
+            row = connection.execute(query).fetchone()
+    except psycopg.errors.UndefinedTable:
+        return 0
+    return int(row[0]) if row else 0
+
+
 def last_notification(env: dict[str, str]) -> int:
     """The last notification id of the ledger's log (eventsourcing's own query)."""
     application = LedgerApplication(env)
@@ -71,11 +81,17 @@ def last_notification(env: dict[str, str]) -> int:
         application.close()
 
 
-def wait_for(condition: Any, what: str, seconds: float = 60) -> None:
+def wait_for(
+    condition: Any, what: str, alive: subprocess.Popen[bytes], log: Path, seconds: float = 120
+) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
+        if alive.poll() is not None:
+            raise AssertionError(
+                f"exited ({alive.returncode}) waiting for {what}: {log.read_text()}"
+            )
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}: {log.read_text()[-2000:]}")
         time.sleep(0.05)
 
 
@@ -115,15 +131,17 @@ def test_a_killed_follower_converges_to_the_projections_of_the_archived_runs(
 ) -> None:
     archive = tmp_path / "archive"
     log = tmp_path / "processes.log"
-    runs, fills = 6, 10
+    runs, fills = 8, 10
     writer = start(
-        [sys.executable, "-m", "tests.views.writer", str(archive), str(runs), str(fills), "0.02"],
+        [sys.executable, "-m", "tests.views.writer", str(archive), str(runs), str(fills), "0.05"],
         pg_env,
         log,
     )
-    follower = start([TRADE_LEDGER, "views", "follow"], pg_env, log)
+    follower = writer
     try:
-        wait_for(lambda: position(pg_env) >= 15, "the follower to apply 15 events")
+        wait_for(lambda: events_stored(pg_env) > 0, "the writer's first event", writer, log)
+        follower = start([TRADE_LEDGER, "views", "follow"], pg_env, log)
+        wait_for(lambda: position(pg_env) >= 10, "10 events applied", follower, log)
         assert writer.poll() is None, "the writer finished before the kill: not midway"
         follower.send_signal(signal.SIGKILL)
         follower.wait(timeout=10)
@@ -131,7 +149,7 @@ def test_a_killed_follower_converges_to_the_projections_of_the_archived_runs(
         follower = start([TRADE_LEDGER, "views", "follow"], pg_env, log)
         assert writer.wait(timeout=120) == 0, log.read_text()[-2000:]
         end = last_notification(pg_env)
-        wait_for(lambda: position(pg_env) == end, f"the follower to reach {end}")
+        wait_for(lambda: position(pg_env) == end, f"position {end}", follower, log)
         follower.send_signal(signal.SIGTERM)
         assert follower.wait(timeout=30) == 0, log.read_text()[-2000:]
     finally:

@@ -11,8 +11,11 @@ import sys
 import time
 from decimal import Decimal
 
+from eventsourcing.persistence import InternalError
+
 from adapters.archive import LocalDirectoryArchive
 from ledger_domain import TradeLedgerService
+from ledger_domain.application import LedgerApplication
 from tests.builders import order, plan, quote
 
 SYMBOLS = ("AAPL", "MSFT", "NVDA")
@@ -23,8 +26,18 @@ ATTRIBUTIONS = (
 )
 
 
-def record_run(number: int, fills: int, delay: float) -> TradeLedgerService:
-    service = TradeLedgerService(f"live-{number}", env=dict(os.environ))
+def open_store() -> LedgerApplication:
+    """The store, made once (a second process creating it at the same moment can collide)."""
+    for attempt in range(5):
+        try:
+            return LedgerApplication(dict(os.environ))
+        except InternalError:
+            time.sleep(0.1 * (attempt + 1))
+    return LedgerApplication(dict(os.environ))
+
+
+def record_run(app: LedgerApplication, number: int, fills: int, delay: float) -> TradeLedgerService:
+    service = TradeLedgerService(f"live-{number}", application=app)
     for index in range(fills):
         order_index = index // 2  # two executions per order: partial fills
         action = "SELL" if order_index % 3 == 2 else "BUY"
@@ -53,8 +66,9 @@ def record_run(number: int, fills: int, delay: float) -> TradeLedgerService:
 def main(argv: list[str]) -> int:
     directory, runs, fills, delay = argv[0], int(argv[1]), int(argv[2]), float(argv[3])
     archive = LocalDirectoryArchive(directory)
+    app = open_store()
     for number in range(runs):
-        service = record_run(number, fills, delay)
+        service = record_run(app, number, fills, delay)
         outcome = archive.write(service.events())
         if not outcome.archived:
             print(f"run {number} not archived: {outcome.status} {outcome.error}", flush=True)
