@@ -132,8 +132,18 @@ def test_a_killed_follower_converges_to_the_projections_of_the_archived_runs(
     archive = tmp_path / "archive"
     log = tmp_path / "processes.log"
     runs, fills = 8, 10
+    gate = tmp_path / "go-on"
     writer = start(
-        [sys.executable, "-m", "tests.views.writer", str(archive), str(runs), str(fills), "0.05"],
+        [
+            sys.executable,
+            "-m",
+            "tests.views.writer",
+            str(archive),
+            str(runs),
+            str(fills),
+            "0.02",
+            str(gate),
+        ],
         pg_env,
         log,
     )
@@ -142,16 +152,18 @@ def test_a_killed_follower_converges_to_the_projections_of_the_archived_runs(
         wait_for(lambda: events_stored(pg_env) > 0, "the writer's first event", writer, log)
         follower = start([TRADE_LEDGER, "views", "follow"], pg_env, log)
         wait_for(lambda: position(pg_env) >= 10, "10 events applied", follower, log)
-        assert writer.poll() is None, "the writer finished before the kill: not midway"
-        follower.send_signal(signal.SIGKILL)
+        follower.send_signal(signal.SIGKILL)  # the writer waits at the gate: midway
         follower.wait(timeout=10)
         killed_at = position(pg_env)
-        follower = start([TRADE_LEDGER, "views", "follow"], pg_env, log)
-        assert writer.wait(timeout=120) == 0, log.read_text()[-2000:]
+        assert writer.poll() is None, "the writer finished before the kill: not midway"
+        gate.touch()  # the writer records its second half with no follower running...
+        wait_for(lambda: events_stored(pg_env) > killed_at + 20, "more events", writer, log)
+        follower = start([TRADE_LEDGER, "views", "follow"], pg_env, log)  # ...then one again
+        assert writer.wait(timeout=300) == 0, log.read_text()[-2000:]
         end = last_notification(pg_env)
         wait_for(lambda: position(pg_env) == end, f"position {end}", follower, log)
         follower.send_signal(signal.SIGTERM)
-        assert follower.wait(timeout=30) == 0, log.read_text()[-2000:]
+        assert follower.wait(timeout=60) == 0, log.read_text()[-2000:]
     finally:
         for process in (writer, follower):
             if process.poll() is None:

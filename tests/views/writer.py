@@ -1,7 +1,10 @@
 """A writer process for the live-view test: records runs on the PostgreSQL store (from
 eventsourcing's settings in the environment) and archives each closed run locally.
 
-    python -m tests.views.writer ARCHIVE_DIR RUNS FILLS_PER_RUN DELAY_SECONDS
+    python -m tests.views.writer ARCHIVE_DIR RUNS FILLS_PER_RUN DELAY_SECONDS GATE_FILE
+
+After half of its runs it waits (up to 5 minutes) for GATE_FILE to exist, so a test can
+act on a follower while the writer is certainly midway, however slow the machine.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import os
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 
 from eventsourcing.persistence import InternalError
 
@@ -65,9 +69,15 @@ def record_run(app: LedgerApplication, number: int, fills: int, delay: float) ->
 
 def main(argv: list[str]) -> int:
     directory, runs, fills, delay = argv[0], int(argv[1]), int(argv[2]), float(argv[3])
+    gate = Path(argv[4])
     archive = LocalDirectoryArchive(directory)
     app = open_store()
     for number in range(runs):
+        if number == runs // 2:
+            print("midway: waiting for the gate", flush=True)
+            deadline = time.monotonic() + 300
+            while not gate.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
         service = record_run(app, number, fills, delay)
         outcome = archive.write(service.events())
         if not outcome.archived:
