@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from adapters.archive import Archive, LocalDirectoryArchive, Outbox, S3Archive, encode_run
 from adapters.archive.signature import sign_document
 from adapters.cli import app
-from adapters.signing import TrustedKeys, trusted_entry
+from adapters.signing import TrustedKeys, create_key, trusted_entry
 from tests.archive.conftest import FAST_CLIENT, MotoServer
 from tests.archive.runs import CREATED, closed_run
 from tests.archive.signers import KeySigner
@@ -191,3 +191,29 @@ def test_audit_of_a_log_that_lost_its_newest_runs_fails(
     result = run("audit", "-a", location, "--since", str(path), "--json")
     assert result.exit_code == 1
     assert any("leaves removed" in p for p in json.loads(result.stdout)["problems"])
+
+
+def test_push_outbox_appends_pending_runs_and_says_when_some_wait(
+    tmp_path: Path,
+    trusted: Path,
+    signer: KeySigner,
+    monkeypatch: pytest.MonkeyPatch,
+    signing_config: Path,
+) -> None:
+    archive = LocalDirectoryArchive(tmp_path / "archive", outbox=Outbox(tmp_path / "outbox"))
+    archive.signer = signer
+    signer.fail = True
+    keys = write(archive, range(2))
+    assert archive.pending_appends is not None
+    assert archive.pending_appends.count() == 2
+    location = str(tmp_path / "archive")
+    monkeypatch.setenv("TRADE_LEDGER__SIGNING__ENABLED", "false")  # nothing can sign
+    waiting = run("push-outbox", "-a", location)
+    assert waiting.exit_code == 1
+    assert "2 archived run(s) not yet in the run log" in flat(waiting.output)
+    monkeypatch.delenv("TRADE_LEDGER__SIGNING__ENABLED")
+    create_key(signing_config / "signing-key.pem")  # the settings' key signs now
+    done = run("push-outbox", "-a", location)
+    assert done.exit_code == 0, done.output
+    assert archive.pending_appends.count() == 0
+    assert [archive.run_log.read_entry(i).key for i in range(2)] == keys

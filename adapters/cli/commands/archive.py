@@ -478,7 +478,8 @@ def push_outbox(
     archive_location: ArchiveOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Send documents kept in the local outbox while the archive was unreachable."""
+    """Send documents kept in the local outbox while the archive was unreachable, and
+    append runs whose run-log append is pending (exit 1 if any stays behind)."""
     # A named directory must exist (a typo is a usage error, as for list/show/verify); the
     # default one may not exist yet, and pushing never creates it (documents stay put).
     archive = chosen_archive(archive_location, must_exist=archive_location is not None)
@@ -490,7 +491,16 @@ def push_outbox(
             line = f"{outcome.status:17s} {outcome.key} {outcome.error or ''}".rstrip()
             out.print(printable(line))
         out.print(f"{len(outcomes)} document(s) handled")
-    if any(o.status in ("outboxed", "conflict", "failed", "quarantined") for o in outcomes):
+    pending = archive.pending_appends.count() if archive.pending_appends is not None else 0
+    if pending:
+        err.print(
+            f"{pending} archived run(s) not yet in the run log (appended by the next write or "
+            "push; verify says unlogged until then)",
+            style="red",
+        )
+    if pending or any(
+        o.status in ("outboxed", "conflict", "failed", "quarantined") for o in outcomes
+    ):
         raise typer.Exit(1)
 
 
