@@ -21,7 +21,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from adapters.archive import Archive, ArchivedRun, ArchiveError, RunRead, RunRef, RunVerification
@@ -36,6 +35,7 @@ from adapters.cli.common import (
     trusted_keys_or_exit,
 )
 from adapters.cli.printable import printable
+from adapters.cli.tables import Column, print_table
 from adapters.signing import TrustedKeys
 from ledger_domain import anomalies_of
 
@@ -154,17 +154,20 @@ def list_runs(
     if as_json:
         print_json([_ref_json(ref) for ref in refs])
         return
-    table = Table(title=printable(f"{archive.location}: {_span(*days)}"))
-    table.add_column("time (UTC)", no_wrap=True)
-    table.add_column("key", overflow="fold")
-    table.add_column("bytes", justify="right")
-    for ref in refs:
-        table.add_row(
-            f"{ref.day} {ref.time[:2]}:{ref.time[2:4]}:{ref.time[4:]}",
-            printable(ref.key),
-            "" if ref.size is None else str(ref.size),
-        )
-    out.print(table)
+    columns = (Column("time (UTC)", "name"), Column("key", "id", shorten=False))
+    print_table(
+        out,
+        (*columns, Column("bytes", "number")),
+        [
+            (
+                f"{ref.day} {ref.time[:2]}:{ref.time[2:4]}:{ref.time[4:]}",
+                printable(ref.key),
+                "" if ref.size is None else str(ref.size),
+            )
+            for ref in refs
+        ],
+        title=printable(f"{archive.location}: {_span(*days)}"),
+    )
     out.print(f"{len(refs)} run(s)")
 
 
@@ -253,9 +256,28 @@ def _read_json(result: RunRead) -> dict[str, Any]:
     }
 
 
+ENTRY_COLUMNS = (
+    Column("order", "id"),
+    Column("symbol", "name"),
+    Column("side", "name"),
+    Column("qty", "number"),
+    Column("price", "number"),
+    Column("bid / ask", "text"),
+    Column("filled (UTC)", "text"),
+    Column("type", "name"),
+    Column("strategies", "name"),
+)
+ANOMALY_COLUMNS = (
+    Column("execution", "id"),
+    Column("symbol", "name"),
+    Column("set aside", "name"),
+    Column("why", "text"),
+)
+
+
 def _print_run(run: ArchivedRun, with_events: bool) -> None:
     ledger = run.ledger
-    out.rule(printable(run.key))
+    out.print(Text(f"── {printable(run.key)}", style="bold"))  # a rule would cut a long key
     out.print(
         printable(
             f"ledger {ledger.ledger_id}  correlation {ledger.correlation_id}  "
@@ -267,10 +289,7 @@ def _print_run(run: ArchivedRun, with_events: bool) -> None:
         f"entries {ledger.total_entries}  buy {ledger.total_buy_value}  "
         f"sell {ledger.total_sell_value}  events {len(run.events)}  head {run.head_hash or '-'}"
     )
-    table = Table()
-    for column in ("order", "symbol", "side", "qty", "price", "bid / ask", "filled", "type"):
-        table.add_column(column, overflow="fold")
-    table.add_column("strategies", overflow="fold")
+    rows = []
     for entry in ledger.entries:
         quote = (
             f"{entry.bid_at_fill} / {entry.ask_at_fill}"
@@ -278,8 +297,8 @@ def _print_run(run: ArchivedRun, with_events: bool) -> None:
             else "-"
         )
         weights = entry.strategy_weights or {}
-        strategies = ", ".join(
-            f"{name} {weights.get(name, '')}".strip() for name in entry.strategy_names
+        strategies = "\n".join(  # one per line, each made printable
+            printable(f"{name} {weights.get(name, '')}".strip()) for name in entry.strategy_names
         )
         cells = (
             entry.order_id,
@@ -290,10 +309,9 @@ def _print_run(run: ArchivedRun, with_events: bool) -> None:
             quote,
             f"{entry.fill_timestamp:%Y-%m-%d %H:%M:%S}",
             entry.order_type,
-            strategies or "-",
         )
-        table.add_row(*(printable(cell) for cell in cells))
-    out.print(table)
+        rows.append((*(printable(cell) for cell in cells), strategies or "-"))
+    print_table(out, ENTRY_COLUMNS, rows)
     _print_anomalies(run)
     if with_events:
         for record in run.document.get("events", []):
@@ -306,13 +324,11 @@ def _print_anomalies(run: ArchivedRun) -> None:
     if not anomalies:
         return
     out.print(Text(f"anomalies {len(anomalies)} (set aside so the fills could be recorded)"))
-    table = Table()
-    for column in ("execution", "symbol", "set aside", "why"):
-        table.add_column(column, overflow="fold")
-    for anomaly in anomalies:
-        cells = (anomaly.execution_id, anomaly.symbol, anomaly.field, anomaly.reason)
-        table.add_row(*(printable(cell) for cell in cells))
-    out.print(table)
+    rows = [
+        tuple(printable(cell) for cell in (a.execution_id, a.symbol, a.field, a.reason))
+        for a in anomalies
+    ]
+    print_table(out, ANOMALY_COLUMNS, rows)
 
 
 def _when(value: datetime | None) -> str:
@@ -455,19 +471,23 @@ def _print_verdicts(verdicts: Sequence[RunVerification]) -> None:
     if not verdicts:
         out.print("no runs")
         return
-    table = Table()
-    for column in ("key", "status", "failed checks", "details"):
-        table.add_column(column, overflow="fold")
-    for verdict in verdicts:
-        style = _STYLE[verdict.status]
-        table.add_row(
+    columns = (
+        Column("key", "id", shorten=False),
+        Column("status", "name"),
+        Column("failed checks", "text"),
+        Column("details", "text"),
+    )
+    rows = [
+        (
             printable(verdict.key),
-            Text(verdict.status, style=style),
+            Text(verdict.status, style=_STYLE[verdict.status]),
             ", ".join(verdict.failed_checks) or "-",
             "\n".join(printable(f"{f.check}: {f.message}") for f in verdict.failures)
             or printable(verdict.signature or "-"),
         )
-    out.print(table)
+        for verdict in verdicts
+    ]
+    print_table(out, columns, rows)
 
 
 # -- push-outbox -----------------------------------------------------------------------

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from adapters.cli.common import archive_settings, err, print_json
+from adapters.cli.tables import Column, print_table
 
 if TYPE_CHECKING:
     from adapters.archive import ArchiveSettings
@@ -29,7 +29,24 @@ if TYPE_CHECKING:
     from projections import StrategyRow
 
 UNATTRIBUTED = "(unattributed)"
-WIDTH = 130
+ORDER_COLUMNS = (
+    Column("side", "name"),
+    Column("symbol", "name"),
+    Column("notional", "number"),
+    Column("status", "name"),
+    Column("filled quantity", "number"),
+    Column("executions", "number"),
+    Column("note", "text"),
+)
+ENTRY_COLUMNS = (
+    Column("symbol", "name"),
+    Column("side", "name"),
+    Column("qty", "number"),
+    Column("avg price", "number"),
+    Column("bid / ask at fill", "text"),
+    Column("type", "name"),
+    Column("strategies", "name"),
+)
 
 
 def _money(value: Decimal) -> str:
@@ -215,34 +232,31 @@ def _strategy_json(row: StrategyRow) -> dict[str, Any]:
 
 
 def _console() -> Console:
-    """stdout, wide enough for the tables when not a terminal (markup off: ids are data)."""
-    console = Console(markup=False)
-    if not console.is_terminal and console.width < WIDTH:
-        console = Console(width=WIDTH, markup=False)
-    return console
+    """stdout (markup off: ids are data); tables fit its width (see ``adapters.cli.tables``)."""
+    return Console(markup=False, highlight=False)
 
 
 def _print_summary(run: DemoRun) -> None:
     console = _console()
     result, ledger = run.result, run.ledger
-    orders = Table(title=f"Plan {run.plan.plan_id}: orders (sells first)")
-    for column in ("side", "symbol", "notional", "status", "filled quantity", "executions", "note"):
-        orders.add_column(column)
-    for order in result.orders:
-        orders.add_row(
-            order.side,
-            order.symbol,
-            _money(order.notional),
-            order.status,
-            str(order.filled_quantity),
-            str(order.executions),
-            order.reason or "",
-        )
-    console.print(orders)
-
-    entries = Table(title=f"Ledger {ledger.ledger_id} ({ledger.correlation_id})")
-    for column in ("symbol", "side", "qty", "avg price", "bid / ask at fill", "type", "strategies"):
-        entries.add_column(column)
+    print_table(
+        console,
+        ORDER_COLUMNS,
+        [
+            (
+                order.side,
+                order.symbol,
+                _money(order.notional),
+                order.status,
+                str(order.filled_quantity),
+                str(order.executions),
+                order.reason or "",
+            )
+            for order in result.orders
+        ],
+        title=f"Plan {run.plan.plan_id}: orders (sells first)",
+    )
+    rows = []
     for entry in ledger.entries:
         quote = (
             f"{entry.bid_at_fill} / {entry.ask_at_fill}"
@@ -250,16 +264,23 @@ def _print_summary(run: DemoRun) -> None:
             else "- (no quote)"
         )
         weights = entry.strategy_weights or {}
-        entries.add_row(
-            entry.symbol,
-            entry.direction,
-            str(entry.filled_qty),
-            str(entry.fill_price.quantize(Decimal("0.0001"))),
-            quote,
-            entry.order_type,
-            ", ".join(f"{name} {weight}" for name, weight in weights.items()) or "-",
+        rows.append(
+            (
+                entry.symbol,
+                entry.direction,
+                str(entry.filled_qty),
+                str(entry.fill_price.quantize(Decimal("0.0001"))),
+                quote,
+                entry.order_type,
+                "\n".join(f"{name} {weight}" for name, weight in weights.items()) or "-",
+            )
         )
-    console.print(entries)
+    print_table(
+        console,
+        ENTRY_COLUMNS,
+        rows,
+        title=f"Ledger {ledger.ledger_id} ({ledger.correlation_id})",
+    )
 
     console.print(
         f"entries: {ledger.total_entries}   executions: {result.executions}   "
