@@ -252,6 +252,13 @@ class StrategyPnL(FillProjection[PnLReport]):
                 position = positions[key] = _Position()
             position.trade(buying, quantity, notional, fill)
 
+    def realised_by_strategy(self) -> dict[str | None, Decimal]:
+        """Realised P&L per strategy so far, cheaply (no report built): for time series."""
+        totals: dict[str | None, Decimal] = {}
+        for (strategy, _symbol), position in self._positions.items():
+            totals[strategy] = add(totals.get(strategy, ZERO), position.realised)
+        return totals
+
     def result(self) -> PnLReport:
         ids: dict[UUID, str] = {}
         rows = [

@@ -16,15 +16,28 @@ from adapters.cli.commands import (
     outbox,
     reconcile,
     recover,
+    report,
     run,
     runlog,
     views,
 )
 
-COMMAND_GROUPS = (archive, runlog, analytics, reconcile, run, recover, demo, outbox, keys, views)
+COMMAND_GROUPS = (
+    archive,
+    runlog,
+    analytics,
+    report,
+    reconcile,
+    run,
+    recover,
+    demo,
+    outbox,
+    keys,
+    views,
+)
 """Each module's ``register(app)`` adds its commands: list/show/verify/push-outbox,
-checkpoint/audit, export/sql, reconcile, run, recover, demo, outbox (list), keys init/show,
-views (follow/show)."""
+checkpoint/audit, export/sql, report, reconcile, run, recover, demo, outbox (list), keys
+init/show, views (follow/show)."""
 
 
 def root() -> None:

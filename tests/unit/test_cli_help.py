@@ -32,6 +32,16 @@ OPTIONS = {
     "audit": ["--since", "--archive", "--trusted-keys", "--json", "--workers"],
     "export": ["--from", "--to", "--dest", "--archive", "--json", "--workers"],
     "sql": ["--export", "--json", "--csv"],
+    "report": [
+        "--archive",
+        "--from",
+        "--to",
+        "--json",
+        "--csv",
+        "--html",
+        "--workers",
+        "--allow-unverifiable",
+    ],
     "reconcile": [
         "--date",
         "--archive",
