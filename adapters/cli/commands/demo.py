@@ -36,7 +36,7 @@ ORDER_COLUMNS = (
     Column("status", "name"),
     Column("filled quantity", "number"),
     Column("executions", "number"),
-    Column("note", "text"),
+    Column("note", "name"),  # a short reason, kept whole
 )
 ENTRY_COLUMNS = (
     Column("symbol", "name"),
