@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from adapters.archive import Outbox, OutboxEntry
 from adapters.cli.common import archive_settings, out, print_json
 from adapters.cli.printable import printable
+from adapters.cli.tables import Column, print_table
 
 STATES = ("pending", "quarantined", "conflict")
 
@@ -46,13 +46,17 @@ def list_outbox(
             }
         )
         return
-    table = Table(title=f"outbox {outbox.directory}")
-    for column in ("state", "key", "file", "details"):
-        table.add_column(column, overflow="fold")
-    for entry in entries:
-        cells = (entry.key, str(entry.path), _details(entry))
-        table.add_row(entry.state, *(printable(cell) for cell in cells))
-    out.print(table)
+    columns = (
+        Column("state", "name"),
+        Column("key", "id", shorten=False),
+        Column("file", "id", shorten=False),
+        Column("details", "text"),
+    )
+    rows = [
+        (entry.state, *(printable(cell) for cell in (entry.key, str(entry.path), _details(entry))))
+        for entry in entries
+    ]
+    print_table(out, columns, rows, title=printable(f"outbox {outbox.directory}"))
     counts = ", ".join(f"{sum(e.state == s for e in entries)} {s}" for s in STATES)
     out.print(counts)
 
