@@ -23,7 +23,7 @@ from adapters.cli import app
 from adapters.reporting import View, grids
 from projections import LedgerViews
 from tests.archive.conftest import MotoServer
-from tests.archive.runs import LEGACY, closed_run, edit
+from tests.archive.runs import LEGACY, LEGACY_KEY, closed_run, edit
 from tests.archive.test_archive import overwrite
 from tests.archive.test_tamper import change_fill_price
 from tests.reporting.runs import Trade, trading_run
@@ -205,9 +205,8 @@ def test_an_original_format_run_needs_allow_unverifiable(
     filled: tuple[LocalDirectoryArchive, list[list[Any]]],
 ) -> None:
     archive, runs = filled
-    key = "trade-ledgers/2024/03/05/120000-abc123-xyz789.json"
-    overwrite(archive, key, json.dumps(LEGACY).encode())
-    args = ["report", "symbols", "-a", str(archive.directory), "--from", "2024-03-04",
+    overwrite(archive, LEGACY_KEY, json.dumps(LEGACY).encode())
+    args = ["report", "symbols", "-a", str(archive.directory), "--from", "2024-01-15",
             "--to", "2024-03-06", "--json"]  # fmt: skip
     strict = invoke(*args)
     assert strict.exit_code == 1

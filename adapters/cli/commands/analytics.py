@@ -22,7 +22,6 @@ from typing import Annotated, Any
 import duckdb
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from adapters.analytics.export import Exporter, ExportReport, RunExport
 from adapters.analytics.sink import SinkError, open_sink
@@ -30,6 +29,7 @@ from adapters.analytics.sql import connect
 from adapters.archive import ArchiveError
 from adapters.cli.common import archive_settings, chosen_archive, err, out, print_json
 from adapters.cli.printable import printable
+from adapters.cli.tables import Column, print_table
 
 FETCH_ROWS = 10_000
 """Rows fetched from DuckDB at a time: output streams, memory does not grow with a result."""
@@ -201,15 +201,18 @@ def _write_csv(names: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
 
 
 def _write_table(names: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
-    table = Table()
-    for name in names:
-        table.add_column(name, overflow="fold")
-    count = 0
-    for row in rows:
-        table.add_row(*(_text(value) for value in row))
-        count += 1
-    out.print(table)
-    out.print(f"{count} row(s)")
+    held = list(rows)
+    columns = [
+        Column(
+            name,
+            "number"
+            if held and all(isinstance(row[i], int | float | Decimal) for row in held)
+            else "text",  # words are never broken: a single-word id stays whole
+        )
+        for i, name in enumerate(names)
+    ]
+    print_table(out, columns, [tuple(_text(value) for value in row) for row in held])
+    out.print(f"{len(held)} row(s)")
 
 
 def register(app: typer.Typer) -> None:
