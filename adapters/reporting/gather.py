@@ -30,6 +30,7 @@ from projections import LedgerReport, LedgerViews
 T = TypeVar("T")
 R = TypeVar("R")
 
+NOT_PROVEN = frozenset({"unverifiable", "unsigned"})
 READ_AHEAD = 4
 """Runs read ahead of the fold, per worker."""
 MAX_REASONS = 3
@@ -71,8 +72,9 @@ class PeriodReport:
 
     @property
     def failed(self) -> tuple[SkippedRun, ...]:
-        """Runs that are invalid or unreadable (an unverifiable run is only not provable)."""
-        return tuple(run for run in self.skipped if run.status != "unverifiable")
+        """Runs left out for a failure: all but ``unverifiable`` and ``unsigned`` ones
+        (sound documents of the original format or written before signing)."""
+        return tuple(run for run in self.skipped if run.status not in NOT_PROVEN)
 
 
 @dataclass(frozen=True)
@@ -85,16 +87,22 @@ class _Read:
     skipped: SkippedRun | None = None
 
 
-def read_verified(archive: Archive, ref: RunRef) -> _Read:
-    """Fetch one run, verify its bytes, and decode it only when it is valid."""
+FOLDED = frozenset({"valid"})
+"""Verdicts whose runs are folded; ``unsigned`` too when the caller allows it."""
+
+
+def read_verified(archive: Archive, ref: RunRef, folded: frozenset[str] = FOLDED) -> _Read:
+    """Fetch one run, verify its bytes (content and signature against the archive's trusted
+    keys), and decode it only when its verdict is in ``folded``."""
     key = ref.key
     try:
         body = archive.read_bytes(key)
     except ArchiveReadError as error:
         return _Read(ref, skipped=SkippedRun(key, "unreadable", error.reason))
-    verdict = verify_document(key, body)
-    if verdict.status != "valid":
+    verdict = verify_document(key, body, archive.limits, trusted=archive.trust())
+    if verdict.status not in folded:
         reasons = "; ".join(f"{f.check}: {f.message}" for f in verdict.failures[:MAX_REASONS])
+        reasons = reasons or verdict.signature or ""
         if verdict.status == "unverifiable":
             reasons = "original format without events: nothing to verify or fold"
         return _Read(ref, skipped=SkippedRun(key, verdict.status, reasons))
@@ -123,18 +131,21 @@ def gather(
     *,
     workers: int = 4,
     timeline: bool = False,
+    allow_unsigned: bool = False,
     on_run: Callable[[], None] | None = None,
 ) -> PeriodReport:
     """The report over ``refs`` (a listing of ``first``..``last``), each run verified.
 
     ``timeline`` also collects what the HTML report plots; ``on_run`` is called after
-    each run is handled (for a progress bar).
+    each run is handled (for a progress bar). ``allow_unsigned`` folds sound runs written
+    before signing (verdict ``unsigned``); otherwise they are left out like the others.
     """
+    folded = FOLDED | {"unsigned"} if allow_unsigned else FOLDED
     views = LedgerViews()
     series = Timeline() if timeline else None
     counted: list[CountedRun] = []
     skipped: list[SkippedRun] = []
-    reads = ordered_map(lambda ref: read_verified(archive, ref), refs, workers)
+    reads = ordered_map(lambda ref: read_verified(archive, ref, folded), refs, workers)
     for _second, group in itertools.groupby(reads, key=lambda read: (read.ref.day, read.ref.time)):
         runs: list[_Read] = []
         for read in group:

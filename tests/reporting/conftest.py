@@ -15,6 +15,7 @@ from tests.archive.conftest import (  # noqa: F401 (fixtures)
     moto_server,
     s3_archive,
 )
+from tests.signing_keys import trust_test_key
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +25,4 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("TRADE_LEDGER__"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("TRADE_LEDGER__OUTBOX_DIRECTORY", str(tmp_path / "outbox"))
+    trust_test_key(monkeypatch, tmp_path / "config")  # the archive fixtures sign with it

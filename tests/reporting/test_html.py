@@ -23,8 +23,10 @@ from typer.testing import CliRunner
 from adapters.archive import LocalDirectoryArchive
 from adapters.cli import app
 from adapters.reporting.html import PLOT_IDS
+from tests.archive.conftest import signing
 from tests.reporting.test_report_cli import period_runs
 from tests.servers import server_missing
+from tests.signing_keys import TRUSTED
 
 WINDOW = (1280, 4000)
 CHROMIUM_FLAGS = (
@@ -113,14 +115,16 @@ def rendered(image: Image.Image, box: list[float]) -> bool:
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("html")
-    local_archive = LocalDirectoryArchive(folder / "archive")
+    local_archive = signing(LocalDirectoryArchive(folder / "archive"))
     for events in period_runs():
         assert local_archive.write(events).archived
     target = folder / "report.html"
+    TRUSTED.save(folder / "trusted-keys.json")
     result = CliRunner().invoke(
         app,
         ["report", "-a", str(local_archive.directory), "--from", "2024-03-04", "--to",
-         "2024-03-06", "--html", str(target)],
+         "2024-03-06", "--html", str(target), "--trusted-keys",
+         str(folder / "trusted-keys.json")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "wrote" in result.stdout

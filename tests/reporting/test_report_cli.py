@@ -27,6 +27,7 @@ from tests.archive.runs import LEGACY, LEGACY_KEY, closed_run, edit
 from tests.archive.test_archive import overwrite
 from tests.archive.test_tamper import change_fill_price
 from tests.reporting.runs import Trade, trading_run
+from tests.signing_keys import OUTSIDER
 
 runner = CliRunner()
 DAY = datetime(2024, 3, 4, 9, 30, tzinfo=UTC)
@@ -286,3 +287,28 @@ def test_an_empty_period_reports_nothing_and_exits_0(tmp_path: Path) -> None:
     result = invoke("report", "totals", "-a", str(tmp_path), "--from", "2024-03-04", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["report"]["buy_value"] == "0"
+
+
+def test_untrusted_and_unsigned_runs(filled: tuple[LocalDirectoryArchive, list[list[Any]]]) -> None:
+    """A run signed by a key nobody trusts is left out (exit 1); an unsigned one is left out
+    unless ``--allow-unsigned``, which folds it."""
+    archive, runs = filled
+    unsigned_run = trading_run(DAY + timedelta(hours=1), [Trade("NVDA", "BUY", "2", "120")], "u")
+    forged_run = trading_run(DAY + timedelta(hours=2), [Trade("NVDA", "BUY", "9", "1")], "f")
+    plain = LocalDirectoryArchive(archive.directory)
+    assert plain.write(unsigned_run).archived
+    outsider = LocalDirectoryArchive(archive.directory)
+    outsider.signer = OUTSIDER
+    forged = outsider.write(forged_run).key
+    args = ["report", "totals", "-a", str(archive.directory), "--from", "2024-03-04",
+            "--to", "2024-03-06", "--json"]  # fmt: skip
+    strict = invoke(*args)
+    assert strict.exit_code == 1, strict.output
+    statuses = {run["key"]: run["status"] for run in json.loads(strict.stdout)["skipped"]}
+    assert statuses[forged] == "untrusted_key"
+    assert sorted(statuses.values()) == ["unsigned", "untrusted_key"]
+    assert json.loads(strict.stdout)["report"] == expected(runs, View.totals)
+    allowed = invoke(*args, "--allow-unsigned")
+    assert allowed.exit_code == 1  # the untrusted run still fails the report
+    ordered = [runs[0], unsigned_run, runs[1], runs[2]]
+    assert json.loads(allowed.stdout)["report"] == expected(ordered, View.totals)

@@ -40,6 +40,8 @@ OPTIONS = {
         "--csv",
         "--html",
         "--workers",
+        "--allow-unsigned",
+        "--trusted-keys",
         "--allow-unverifiable",
     ],
     "reconcile": [

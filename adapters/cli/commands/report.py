@@ -3,10 +3,12 @@
 VIEW is ``symbols``, ``strategies``, ``totals``, ``quality`` or ``pnl``: printed as tables
 that fit the terminal (or a pipe), as JSON (``--json``) or CSV (``--csv``, the view's main
 table). ``--html FILE`` writes the self-contained HTML report (plots and every view's
-tables), with or without a VIEW. Every run of the period is verified as it is read; runs
-that are invalid or unreadable are left out, listed, and make the exit status 1 (so do
-unverifiable ones, documents of the original format without events, unless
-``--allow-unverifiable``). Usage errors exit 2. Progress goes to stderr.
+tables), with or without a VIEW. Every run of the period is verified as it is read
+(content, and signature against the trusted keys); runs that are invalid, unreadable or
+signed by an untrusted key are left out, listed, and make the exit status 1; so are
+unsigned ones unless ``--allow-unsigned`` folds them, and unverifiable ones (the original
+format, without events) unless ``--allow-unverifiable``. Usage errors exit 2. Progress
+goes to stderr.
 :func:`register` adds the command to the application.
 """
 
@@ -25,11 +27,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from adapters.archive import Archive, ArchiveError, RunRef
-from adapters.cli.common import chosen_archive, err, out, print_json
+from adapters.cli.common import chosen_archive, err, out, print_json, trusted_keys_or_exit
 from adapters.cli.tables import Column, print_table
 from adapters.reporting import Grid, PeriodReport, SkippedRun, View, gather, grids, view_json
 
-_STYLE = {"unverifiable": "yellow"}
+_STYLE = {"unverifiable": "yellow", "unsigned": "yellow"}
 PROGRESS_THRESHOLD = 5
 """A progress bar (stderr, terminals only) when more runs than this are read."""
 
@@ -76,6 +78,21 @@ def report(
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, max=64, help="Runs read in parallel.")
     ] = 4,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsigned",
+            help="Fold sound runs written before signing (status unsigned) and exit 0 for them.",
+        ),
+    ] = False,
+    trusted_keys_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--trusted-keys",
+            help="Trusted signing keys (default: the settings', trusted-keys.json in the "
+            "user's config folder).",
+        ),
+    ] = None,
     allow_unverifiable: Annotated[
         bool,
         typer.Option(
@@ -95,10 +112,17 @@ def report(
         raise typer.BadParameter("--json and --csv print a VIEW: name one")
     days = _period(first, last)
     archive = chosen_archive(archive_location)
+    archive.trusted_keys = trusted_keys_or_exit(trusted_keys_file)
     refs = _listed(archive, *days)
     with _progress(len(refs)) as advance:
         period = gather(
-            archive, refs, *days, workers=workers, timeline=html is not None, on_run=advance
+            archive,
+            refs,
+            *days,
+            workers=workers,
+            timeline=html is not None,
+            allow_unsigned=allow_unsigned,
+            on_run=advance,
         )
     machine = as_json or as_csv
     if view is not None:
@@ -112,8 +136,9 @@ def report(
         _write_html(period, html, quiet=machine)
     if period.skipped and not as_json:
         _print_skipped(period.skipped, to_stderr=as_csv)
-    unverifiable = len(period.skipped) - len(period.failed)
-    if period.failed or (unverifiable and not allow_unverifiable):
+    unverifiable = any(run.status == "unverifiable" for run in period.skipped)
+    unsigned = any(run.status == "unsigned" for run in period.skipped)
+    if period.failed or (unverifiable and not allow_unverifiable) or unsigned:
         raise typer.Exit(1)
 
 
