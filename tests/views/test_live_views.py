@@ -219,6 +219,24 @@ def test_a_follower_applies_each_event_once_across_restarts(pg_env: dict[str, st
     assert views.totals.buy_executions == 3
 
 
+def test_views_show_keeps_every_name_whole_in_80_columns(
+    pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tables of ``views show`` in a pipe: no symbol or strategy split across lines."""
+    strategy = "a_rather_long_mean_reversion_strategy_name"
+    ledger = TradeLedgerService("w", env=pg_env)
+    ledger.record_filled_order(order(order_id="w1"), "w", plan({"AAPL": {strategy: 1.0}}))
+    follow_views(pg_env, until="caught_up")
+    for name, value in pg_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("COLUMNS", "80")
+    result = CliRunner().invoke(app, ["views", "show"])
+    assert result.exit_code == 0, result.output
+    words = result.stdout.split()
+    assert strategy in words
+    assert "AAPL" in words
+
+
 def test_views_need_the_postgres_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PERSISTENCE_MODULE", "eventsourcing.sqlite")
     for command in (["views", "show"], ["views", "follow", "--once"]):

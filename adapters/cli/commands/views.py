@@ -16,9 +16,9 @@ from types import FrameType
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from adapters.cli.common import err, out, print_json
+from adapters.cli.tables import Column, print_table
 
 SETTINGS_HINT = "PERSISTENCE_MODULE / POSTGRES_*"
 
@@ -112,11 +112,14 @@ def show_command(
         f"executions)  sell {totals.sell_value} ({totals.sell_entries} entries, "
         f"{totals.sell_executions} executions)  net {totals.net_value}"
     )
-    symbols = Table(title="by symbol")
-    for column in ("symbol", "side", "entries", "executions", "quantity", "notional", "avg price"):
-        symbols.add_column(column, overflow="fold")
-    for row in views.by_symbol.rows:
-        symbols.add_row(
+    symbol_columns = [
+        Column("symbol", "name"),
+        Column("side", "name"),
+        *(Column(h, "number") for h in ("entries", "executions", "quantity", "notional")),
+        Column("avg price", "number"),
+    ]
+    symbol_rows = [
+        [
             row.symbol,
             row.side.value,
             str(row.entries),
@@ -124,21 +127,27 @@ def show_command(
             str(row.quantity),
             str(row.notional),
             str(row.average_price),
-        )
-    out.print(symbols)
-    strategies = Table(title="by strategy")
-    for column in ("strategy", "entries", "executions", "buy notional", "sell notional"):
-        strategies.add_column(column, overflow="fold")
+        ]
+        for row in views.by_symbol.rows
+    ]
+    print_table(out, symbol_columns, symbol_rows, title="by symbol")
     report = views.by_strategy
-    for line in (*report.strategies, report.unattributed):
-        strategies.add_row(
+    strategy_columns = [
+        Column("strategy", "name"),
+        *(Column(h, "number") for h in ("entries", "executions")),
+        *(Column(h, "number") for h in ("buy notional", "sell notional")),
+    ]
+    strategy_rows = [
+        [
             line.strategy or "(unattributed)",
             str(line.entries),
             str(line.executions),
             str(line.buy_notional),
             str(line.sell_notional),
-        )
-    out.print(strategies)
+        ]
+        for line in (*report.strategies, report.unattributed)
+    ]
+    print_table(out, strategy_columns, strategy_rows, title="by strategy")
 
 
 def register(app: typer.Typer) -> None:
