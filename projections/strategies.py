@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -143,18 +144,28 @@ class ByStrategy(FillProjection[StrategyReport]):
                 sell_notional=row.sell_notional,
                 weight_adjustment=row.adjustment,
             )
-            for name, row in sorted(self._rows.items(), key=lambda item: strategy_order(item[0]))
+            for name, row in self._rows.items()
         ]
-        quantity = notional = ZERO
-        for row in rows:
-            quantity = add(quantity, row.quantity)
-            notional = add(notional, row.notional)
-        unattributed = StrategyRow(strategy=None)
-        if rows and rows[-1].strategy is None:
-            unattributed = rows.pop()
-        return StrategyReport(
-            strategies=tuple(rows),
-            unattributed=unattributed,
-            total_quantity=quantity,
-            total_notional=notional,
-        )
+        return strategy_report(rows)
+
+
+def strategy_report(rows: Iterable[StrategyRow]) -> StrategyReport:
+    """Rows of every strategy (``None``: unattributed) as one report, in strategy order.
+
+    Shared by the in-memory projection and the live views read back from PostgreSQL, so
+    both order and total their rows the same way.
+    """
+    ordered = sorted(rows, key=lambda row: strategy_order(row.strategy))
+    quantity = notional = ZERO
+    for row in ordered:
+        quantity = add(quantity, row.quantity)
+        notional = add(notional, row.notional)
+    unattributed = StrategyRow(strategy=None)
+    if ordered and ordered[-1].strategy is None:
+        unattributed = ordered.pop()
+    return StrategyReport(
+        strategies=tuple(ordered),
+        unattributed=unattributed,
+        total_quantity=quantity,
+        total_notional=notional,
+    )

@@ -34,8 +34,9 @@ from projections import (
     SymbolRow,
     TotalsReport,
 )
-from projections.arithmetic import ZERO, add, ratio, subtract
-from projections.core import Shares, strategy_order
+from projections.arithmetic import ZERO, ratio, subtract
+from projections.core import Shares
+from projections.strategies import strategy_report
 
 
 @dataclass(frozen=True)
@@ -213,35 +214,19 @@ def _symbol_report(rows: list[Any]) -> SymbolReport:
 
 
 def _strategy_report(rows: list[Any]) -> StrategyReport:
-    """The same report ``ByStrategy.result()`` gives (sorted, unattributed apart, totals)."""
-    report = sorted(
-        (
-            StrategyRow(
-                strategy=row["strategy"] if row["attributed"] else None,
-                entries=row["entries"],
-                executions=row["executions"],
-                buy_quantity=row["buy_quantity"],
-                buy_notional=row["buy_notional"],
-                sell_quantity=row["sell_quantity"],
-                sell_notional=row["sell_notional"],
-                weight_adjustment=row["weight_adjustment"],
-            )
-            for row in rows
-        ),
-        key=lambda row: strategy_order(row.strategy),
-    )
-    quantity = notional = ZERO
-    for row in report:
-        quantity = add(quantity, row.quantity)
-        notional = add(notional, row.notional)
-    unattributed = StrategyRow(strategy=None)
-    if report and report[-1].strategy is None:
-        unattributed = report.pop()
-    return StrategyReport(
-        strategies=tuple(report),
-        unattributed=unattributed,
-        total_quantity=quantity,
-        total_notional=notional,
+    """The same report ``ByStrategy.result()`` gives (one ``strategy_report`` for both)."""
+    return strategy_report(
+        StrategyRow(
+            strategy=row["strategy"] if row["attributed"] else None,
+            entries=row["entries"],
+            executions=row["executions"],
+            buy_quantity=row["buy_quantity"],
+            buy_notional=row["buy_notional"],
+            sell_quantity=row["sell_quantity"],
+            sell_notional=row["sell_notional"],
+            weight_adjustment=row["weight_adjustment"],
+        )
+        for row in rows
     )
 
 

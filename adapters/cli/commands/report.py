@@ -23,11 +23,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from adapters.archive import Archive, ArchiveError, RunRef
-from adapters.cli.common import chosen_archive, err, out, print_json, trusted_keys_or_exit
+from adapters.cli.common import (
+    chosen_archive,
+    err,
+    out,
+    print_json,
+    progress_steps,
+    trusted_keys_or_exit,
+)
 from adapters.cli.tables import Column, print_table
 from adapters.reporting import Grid, PeriodReport, SkippedRun, View, gather, grids, view_json
 
@@ -153,18 +159,12 @@ def _listed(archive: Archive, first: date, last: date) -> list[RunRef]:
 @contextmanager
 def _progress(total: int) -> Iterator[Any]:
     """A callable to advance a progress bar on stderr (a no-op off terminals, or when short)."""
-    if total <= PROGRESS_THRESHOLD or not err.is_terminal:
-        yield None
-        return
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("verifying and folding runs", total=total)
-        yield lambda: progress.advance(task)
+    with progress_steps(quiet=total <= PROGRESS_THRESHOLD or not err.is_terminal) as steps:
+        if steps is None:
+            yield None
+            return
+        advance = steps("verifying and folding runs", total)
+        yield lambda: advance(1)
 
 
 def _span(period: PeriodReport) -> str:
