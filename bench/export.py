@@ -31,6 +31,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.analytics.export import Exporter, parquet_bytes, partition
@@ -39,6 +41,7 @@ from adapters.analytics.schema import table_of
 from adapters.analytics.sink import LocalSink
 from adapters.analytics.sql import BY_STRATEGY, connect
 from adapters.archive import ArchivedRun, LocalDirectoryArchive, verify_document
+from adapters.signing import LocalSigner, TrustedKeys, trusted_entry
 from ledger_domain import Ledger, OrderResult, QuoteModel, RebalancePlan, Side, TradeLedgerService
 from ledger_domain.frozen import FrozenDict
 from ledger_domain.models import TradeLedger
@@ -56,6 +59,9 @@ WEIGHTS = {
 def fill_archive(directory: Path, fills: int, per_run: int) -> LocalDirectoryArchive:
     """A local archive of ``fills`` fills in closed runs of ``per_run``, one day per 100 runs."""
     archive = LocalDirectoryArchive(directory)
+    signer = LocalSigner(Ed25519PrivateKey.generate())  # signed as the writer signs
+    archive.signer = signer
+    archive.trusted_keys = TrustedKeys([trusted_entry(signer)])
     plan = RebalancePlan(
         correlation_id="bench",
         causation_id="bench",
@@ -107,7 +113,8 @@ def throughput(fills: int, per_run: int) -> None:
         keys = [ref.key for ref in archive.list_runs(first, last)]
         started = time.perf_counter()
         for key in keys:
-            assert verify_document(key, archive.read_bytes(key)).status == "valid"
+            verdict = verify_document(key, archive.read_bytes(key), trusted=archive.trusted_keys)
+            assert verdict.status == "valid", verdict
         verify = time.perf_counter() - started
         started = time.perf_counter()
         report = Exporter(archive, LocalSink(root / "export")).export(first, last)
