@@ -123,6 +123,18 @@ def test_a_run_the_log_does_not_know_is_unlogged(logged: Archive, signer: KeySig
     assert [v.status for k, v in by_key.items() if k != key] == ["valid", "valid"]
 
 
+def test_a_whole_deleted_log_leaves_no_signed_run_valid(logged: Archive) -> None:
+    """The insider who deletes every leaf and checkpoint: the signed runs are unlogged."""
+    keys = write_runs(logged, 2)
+    for index in range(2):
+        delete(logged, logged.run_log.leaf_key(index))
+        delete(logged, logged.run_log.checkpoint_key(index + 1))
+    verdicts, state = verify_period(logged, DAY, DAY)
+    assert not state.exists
+    assert {v.key: v.status for v in verdicts} == dict.fromkeys(keys, "unlogged")
+    assert all(v.failed_checks == ["log"] for v in verdicts)
+
+
 def test_a_re_encoded_forgery_is_invalid(logged: Archive) -> None:
     """A document rebuilt with a changed price verifies on its own; the log's digest does not."""
     keys = write_runs(logged, 2)

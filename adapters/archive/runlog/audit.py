@@ -235,15 +235,26 @@ def verify_period(
 ) -> tuple[list[RunVerification], LogState]:
     """Every run of ``first``..``last`` verified, then held against the run log.
 
-    An archive without a log (never appended to) keeps the documents' own verdicts.
+    An archive without a log keeps the documents' own verdicts, except that a ``valid``
+    (signed, trusted) run is ``unlogged``: the writer that signs also logs, so a signed run
+    with no log at all means the log was removed, or its appends are still pending.
     """
     keys = [ref.key for ref in archive.list_runs(first, last)]
     step = progress("verifying", len(keys)) if progress is not None else None
     verdicts = list(_map(archive.verify_with_digest, keys, workers, step))
     state = load_log(archive.run_log, check=check, workers=max(workers, 8), progress=progress)
     if not state.exists:
-        return [verdict for verdict, _ in verdicts], state
+        return [_without_log(verdict) for verdict, _ in verdicts], state
     return check_period(state, archive.prefix, first, last, verdicts), state
+
+
+def _without_log(verdict: RunVerification) -> RunVerification:
+    if verdict.status != "valid":
+        return verdict
+    message = "signed, but the archive has no run log: it was removed, or appends are pending"
+    return replace(
+        verdict, status="unlogged", failures=(*verdict.failures, Failure("log", message))
+    )
 
 
 # -- audit ------------------------------------------------------------------------------
