@@ -24,15 +24,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from record_fills import SYMBOLS, plan  # the same plan and symbols as the in-memory bench
+
 from ledger_domain import (
     Fill,
     QuoteModel,
-    RebalancePlan,
     Side,
     TradeLedgerService,
 )
 
-SYMBOLS = ("AAPL", "MSFT", "NVDA", "SPY", "QQQ", "TLT", "GLD", "AMZN")
 BURSTS = (1, 10, 100)
 GOAL = 10_000
 Inputs = list[tuple[Fill, QuoteModel]]
@@ -57,19 +57,6 @@ def make_inputs(count: int) -> Inputs:
         )
         inputs.append((fill, quote))
     return inputs
-
-
-def plan() -> RebalancePlan:
-    return RebalancePlan(
-        correlation_id="bench",
-        causation_id="bench",
-        timestamp=datetime.now(UTC),
-        plan_id="bench",
-        items=[],
-        total_portfolio_value=Decimal(1),
-        total_trade_value=Decimal(1),
-        metadata={"strategy_attribution": {s: {"momentum": 0.6, "carry": 0.4} for s in SYMBOLS}},
-    )
 
 
 def per_fill(env: dict[str, str], inputs: Inputs) -> int:

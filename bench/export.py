@@ -31,9 +31,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from archive import signed  # the archive bench's signing key, trusted
 
 from adapters.analytics.export import Exporter, parquet_bytes, partition
 from adapters.analytics.rows import attribution_rows, fill_rows
@@ -41,7 +41,6 @@ from adapters.analytics.schema import table_of
 from adapters.analytics.sink import LocalSink
 from adapters.analytics.sql import BY_STRATEGY, connect
 from adapters.archive import ArchivedRun, LocalDirectoryArchive, verify_document
-from adapters.signing import LocalSigner, TrustedKeys, trusted_entry
 from ledger_domain import Ledger, OrderResult, QuoteModel, RebalancePlan, Side, TradeLedgerService
 from ledger_domain.frozen import FrozenDict
 from ledger_domain.models import TradeLedger
@@ -58,10 +57,7 @@ WEIGHTS = {
 
 def fill_archive(directory: Path, fills: int, per_run: int) -> LocalDirectoryArchive:
     """A local archive of ``fills`` fills in closed runs of ``per_run``, one day per 100 runs."""
-    archive = LocalDirectoryArchive(directory)
-    signer = LocalSigner(Ed25519PrivateKey.generate())  # signed as the writer signs
-    archive.signer = signer
-    archive.trusted_keys = TrustedKeys([trusted_entry(signer)])
+    archive = signed(LocalDirectoryArchive(directory))  # signed as the writer signs
     plan = RebalancePlan(
         correlation_id="bench",
         causation_id="bench",
