@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from adapters.archive import Archive, ArchivedRun, ArchiveError, RunRead, RunRef, RunVerification
@@ -118,20 +117,14 @@ def _listed(archive: Archive, first: date, last: date) -> list[RunRef]:
 
 def _with_progress(items: Iterable[T], total: int, label: str, quiet: bool) -> Iterator[T]:
     """Yield ``items``, with a progress bar on stderr when more than a few are read."""
-    if quiet or total <= PROGRESS_THRESHOLD:
-        yield from items
-        return
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(label, total=total)
+    with progress_steps(quiet=quiet or total <= PROGRESS_THRESHOLD) as steps:
+        if steps is None:
+            yield from items
+            return
+        advance = steps(label, total)
         for item in items:
             yield item
-            progress.advance(task)
+            advance(1)
 
 
 # -- list ------------------------------------------------------------------------------
